@@ -1,0 +1,1 @@
+"""CoinGecko API access: plans, endpoint request shapes, the rate-limited client."""
