@@ -1,0 +1,1 @@
+"""The lake: Iceberg catalog factory, table definitions, locks and query access."""
