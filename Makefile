@@ -1,0 +1,41 @@
+# geckolake — the README's commands. Each target creates the environment it needs.
+PYTHON ?= python3
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup run demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra dev --extra aws
+	@touch $@
+
+setup: $(VENV)/.synced ## create .venv with geckolake and its development tools
+
+run: setup ## ingest from CoinGecko (or COINGECKO_BASE_URL) into ./lake, then show the tables
+	$(BIN)/geckolake run
+	$(BIN)/geckolake tables
+
+demo: setup ## the whole pipeline offline, against the built-in simulator
+	$(BIN)/geckolake demo
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint ## ruff, mypy and the whole test suite
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+bench: setup ## benchmarks; JSON lines on stdout and bench/results/latest.json
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
