@@ -1,0 +1,103 @@
+"""``parse()``: one raw response body → bronze rows plus quarantined records.
+
+Never raises for bad data: a body that cannot be used at all becomes one quarantine row with
+``record_json`` null and ``ok=False``; a bad record becomes one quarantine row with its JSON, and the
+other records are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+
+from geckolake.api.endpoints import ApiRequest
+from geckolake.errors import ParseError
+from geckolake.lake.lineage import Lineage
+from geckolake.transform.bronze import market_chart, markets, reference
+from geckolake.transform.bronze.body import BodyError, api_error_message, parse_body_json
+from geckolake.transform.bronze.result import ParseResult, Quarantine, RowBuilder, table_from_columns
+from geckolake.transform.bronze.schemas import BRONZE_SCHEMAS
+
+log = logging.getLogger(__name__)
+
+RowParser = Callable[[ApiRequest, Any, RowBuilder, Quarantine], None]
+
+# endpoint → (bronze table, parser filling a RowBuilder); market charts have their own columnar path.
+_ROW_PARSERS: dict[str, tuple[str, RowParser]] = {
+    "coins_markets": ("coins_markets", markets.parse_markets),
+    "global": ("global_market", reference.parse_global),
+    "categories": ("categories", reference.parse_categories),
+    "trending": ("trending", reference.parse_trending),
+    "coins_list": ("coins_list", reference.parse_coins_list),
+    "simple_price": ("simple_price", reference.parse_simple_price),
+}
+_CHART_ENDPOINTS = frozenset({"market_chart", "market_chart_range"})
+
+
+def table_for(endpoint: str) -> str:
+    """The bronze table an endpoint's rows go to.
+
+    Raises:
+        ParseError: the endpoint has no bronze parser.
+    """
+    if endpoint in _CHART_ENDPOINTS:
+        return "market_chart"
+    if endpoint in _ROW_PARSERS:
+        return _ROW_PARSERS[endpoint][0]
+    raise ParseError(f"no bronze parser for endpoint {endpoint!r}")
+
+
+def _empty(table: str, lineage: Lineage) -> pa.Table:
+    return RowBuilder(BRONZE_SCHEMAS[table]).to_table(lineage)
+
+
+def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
+    """Parse one response body of ``request`` into bronze rows.
+
+    Raises:
+        ParseError: only for an endpoint that has no bronze parser (a programming error);
+            bad data never raises, it is quarantined.
+    """
+    table = table_for(request.endpoint)
+    coin_id = request.coin_id if request.endpoint in _CHART_ENDPOINTS else None
+    if request.endpoint in _CHART_ENDPOINTS:
+        coin_id = market_chart.chart_coin_id(request)
+    quarantine = Quarantine(request.endpoint, default_coin_id=coin_id)
+    try:
+        data = parse_body_json(body)
+        message = api_error_message(data)
+        if message is not None:
+            raise BodyError(f"CoinGecko error body: {message}")
+        if request.endpoint in _CHART_ENDPOINTS:
+            result_table = _parse_chart(request, data, quarantine, lineage)
+        else:
+            rows = RowBuilder(BRONZE_SCHEMAS[table])
+            _ROW_PARSERS[request.endpoint][1](request, data, rows, quarantine)
+            result_table = rows.to_table(lineage)
+    except (ParseError, BodyError) as e:
+        log.warning("unusable %s body %s: %s", request.endpoint, lineage.raw_path, e)
+        whole = Quarantine(request.endpoint, default_coin_id=coin_id)
+        whole.add(str(e), whole_body=True)
+        return ParseResult({table: _empty(table, lineage)}, whole.to_table(lineage), ok=False, points=0)
+    if len(quarantine):
+        log.info("%d record(s) of %s quarantined", len(quarantine), lineage.raw_path)
+    return ParseResult(
+        {table: result_table}, quarantine.to_table(lineage), ok=True, points=result_table.num_rows
+    )
+
+
+def _parse_chart(request: ApiRequest, data: Any, quarantine: Quarantine, lineage: Lineage) -> pa.Table:
+    chart = market_chart.parse_chart(data, quarantine)
+    n = len(chart.ts_us)
+    columns: dict[str, Any] = market_chart.chart_arrays(chart)
+    constants = {
+        "coin_id": market_chart.chart_coin_id(request),
+        "vs_currency": request.vs_currency or request.params_dict.get("vs_currency"),
+        "granularity": market_chart.infer_granularity(request, chart.ts_us),
+    }
+    for name, value in constants.items():
+        columns[name] = pa.array([value], pa.string()).take(pa.array([0] * n, pa.int32()))
+    return table_from_columns(BRONZE_SCHEMAS["market_chart"], columns, lineage)
