@@ -1,0 +1,403 @@
+"""The ``geckolake`` command: parse options, call one library function, print the result.
+
+Heavy libraries (PyIceberg, DuckDB, PyArrow, httpx) are imported inside commands so that
+``geckolake --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from geckolake.config import Settings
+    from geckolake.ingest.pipeline import RunResult
+
+app = typer.Typer(
+    name="geckolake",
+    help="CoinGecko → an analysis-ready Apache Iceberg lakehouse (raw → bronze → silver → gold).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LakeOpt = Annotated[Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="settings file [env GECKOLAKE_CONFIG; default ./geckolake.toml]")
+]
+PlanOpt = Annotated[str | None, typer.Option("--plan", help="public|demo|analyst|lite|pro|enterprise")]
+CoinsOpt = Annotated[int | None, typer.Option("--coins", help="markets depth: top N coins [250]")]
+HistCoinsOpt = Annotated[int | None, typer.Option("--history-coins", help="daily history for the top K coins [10]")]
+HistDaysOpt = Annotated[int | None, typer.Option("--history-days", help="daily history depth in days [365]")]
+HourlyOpt = Annotated[int | None, typer.Option("--hourly-days", help="hourly history depth, 0 = none [0]")]
+VsOpt = Annotated[str | None, typer.Option("--vs-currency", help="quote currency [usd]")]
+RateOpt = Annotated[float | None, typer.Option("--rate-per-min", help="override the plan's calls per minute")]
+AsOfOpt = Annotated[
+    datetime | None,
+    typer.Option("--as-of", help="pretend now is this UTC instant (for a simulator started with --now)"),
+]
+LogOpt = Annotated[str, typer.Option("--log-level", help="debug|info|warning|error")]
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn our errors into one readable line and exit code 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from geckolake.errors import GeckolakeError
+
+        try:
+            return fn(*args, **kwargs)
+        except GeckolakeError as e:
+            _console(stderr=True).print(f"[bold red]error:[/] {e}", markup=True, emoji=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            _console(stderr=True).print("interrupted: committed work is kept; run again to finish")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _settings(config: Path | None, **flags: Any) -> Settings:
+    from geckolake.config import load_settings
+
+    return load_settings(config, **flags)
+
+
+def _print_run(result: RunResult, console: Console) -> None:
+    from rich.table import Table
+
+    colour = {"succeeded": "green", "partial": "yellow"}.get(result.status, "red")
+    console.print(
+        f"run [bold]{result.run_id}[/]: [{colour}]{result.status}[/] in {result.seconds:.1f}s — "
+        f"{result.api_calls} API calls, {result.retries} retries, {result.rate_limited} × 429, "
+        f"{result.failed_requests} failed requests, {result.quarantined} quarantined records"
+    )
+    if result.rows:
+        table = Table("table", "rows written", title="rows written this run")
+        for name, n in sorted(result.rows.items()):
+            table.add_row(name, f"{n:,}")
+        console.print(table)
+    if result.failed_requests:
+        console.print("failed requests are recorded in ops.raw_manifest and retried by the next run")
+
+
+class RichObserver:
+    """Rich progress bars for fetching and committing."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> RichObserver:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def phase(self, name: str, total: int) -> None:
+        if total:
+            self.task = self.progress.add_task(f"fetch {name}", total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def committing(self, tables: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description="commit")
+
+
+def _run(settings: Settings, ids: list[str], command: str) -> RunResult:
+    from geckolake.ingest.pipeline import Observer, run_pipeline
+
+    console = _console()
+    if sys.stdout.isatty():
+        with RichObserver(console) as obs:
+            return run_pipeline(settings, explicit_ids=ids, observer=obs, command=command)  # type: ignore[arg-type]
+    return run_pipeline(settings, explicit_ids=ids, observer=Observer(), command=command)
+
+
+@app.command()
+@friendly_errors
+def run(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    plan: PlanOpt = None,
+    coins: CoinsOpt = None,
+    history_coins: HistCoinsOpt = None,
+    history_days: HistDaysOpt = None,
+    hourly_days: HourlyOpt = None,
+    vs_currency: VsOpt = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="comma-separated coin ids to add to the history set")
+    ] = None,
+    rate_per_min: RateOpt = None,
+    as_of: AsOfOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, call nothing")] = False,
+    log_level: LogOpt = "warning",
+) -> None:
+    """Fetch from CoinGecko (or COINGECKO_BASE_URL) and update raw, bronze, silver and gold.
+
+    Keyless public plan by default; COINGECKO_DEMO_API_KEY or COINGECKO_PRO_API_KEY select demo/pro.
+    """
+    _setup_logging(log_level)
+    settings = _settings(
+        config, lake=lake, plan=plan, coins=coins, history_coins=history_coins, history_days=history_days,
+        hourly_days=hourly_days, vs_currency=vs_currency, rate_per_min=rate_per_min, as_of=as_of,
+    )  # fmt: skip
+    if dry_run:
+        _print_plan(settings)
+        return
+    id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids else []
+    result = _run(settings, id_list, "run")
+    _print_run(result, _console())
+
+
+def _print_plan(settings: Settings) -> None:
+    from rich.table import Table
+
+    from geckolake.ingest.planner import dry_run
+    from geckolake.lake.catalog import open_lake
+
+    lake = open_lake(settings.lake) if (settings.lake / "catalog.db").exists() else None
+    summary = dry_run(settings, lake)
+    table = Table("endpoint", "calls", title=f"plan for {settings.lake} ({settings.plan_name} plan)")
+    for endpoint, n in summary.calls.items():
+        table.add_row(endpoint, str(n))
+    table.add_row("[bold]total[/]", f"[bold]{summary.total}[/]")
+    console = _console()
+    console.print(table)
+    console.print(
+        f"credits: {summary.credits} · ETA ≈ {summary.eta_seconds:.0f}s at {summary.rate_per_min:g} calls/min"
+    )
+
+
+@app.command("plan")
+@friendly_errors
+def plan_cmd(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    plan: PlanOpt = None,
+    coins: CoinsOpt = None,
+    history_coins: HistCoinsOpt = None,
+    history_days: HistDaysOpt = None,
+    hourly_days: HourlyOpt = None,
+    vs_currency: VsOpt = None,
+    rate_per_min: RateOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Print the calls the next run would make (per endpoint), credits and ETA. Calls nothing."""
+    settings = _settings(
+        config, lake=lake, plan=plan, coins=coins, history_coins=history_coins, history_days=history_days,
+        hourly_days=hourly_days, vs_currency=vs_currency, rate_per_min=rate_per_min, as_of=as_of,
+    )  # fmt: skip
+    _print_plan(settings)
+
+
+@app.command()
+@friendly_errors
+def replay(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
+    """Rebuild bronze, silver and gold from the raw files, without calling the API."""
+    from geckolake.ingest.replay import replay as do_replay
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.lock import writer_lock
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    with writer_lock(settings.lake):
+        result = do_replay(open_lake(settings.lake))
+    _console().print(
+        f"replayed {result.files:,} raw files ({result.points:,} records) in {result.seconds:.1f}s; "
+        f"{result.quarantined} quarantined"
+    )
+
+
+def _require_lake(path: Path) -> None:
+    from geckolake.errors import LakeError
+
+    if not (path / "catalog.db").is_file():
+        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
+
+
+@app.command()
+@friendly_errors
+def tables(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
+    """List the lake's tables with rows, snapshots and data files."""
+    from rich.table import Table
+
+    from geckolake.lake.catalog import open_lake
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    table = Table("table", "rows", "snapshots", "files", title=str(settings.lake))
+    for stat in open_lake(settings.lake).table_stats():
+        table.add_row(stat.name, f"{stat.rows:,}", str(stat.snapshots), str(stat.data_files))
+    _console().print(table)
+
+
+@app.command()
+@friendly_errors
+def sql(
+    query: Annotated[str, typer.Argument(help="one SELECT; tables as bronze.x, silver.x, gold.x, ops.x")],
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")] = "table",
+) -> None:
+    """Run a read-only SQL query (DuckDB dialect) on the lake's current snapshots."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.query import run_query
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    columns, rows = run_query(open_lake(settings.lake), query)
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    from geckolake.errors import ConfigError
+    from geckolake.query import to_csv, to_json
+
+    if fmt == "json":
+        sys.stdout.write(to_json(columns, rows) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(to_csv(columns, rows))
+    elif fmt == "table":
+        from rich.table import Table
+
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        _console().print(table)
+    else:
+        raise ConfigError(f"unknown --format {fmt!r}", hint="use table, csv or json")
+
+
+@app.command()
+@friendly_errors
+def runs(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help="most recent N runs")] = 20,
+) -> None:
+    """Show the run ledger (ops.pipeline_runs), newest first."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.query import run_query
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    columns, rows = run_query(
+        open_lake(settings.lake),
+        "SELECT run_id, command, status, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started, "
+        "round(epoch(finished_at) - epoch(started_at), 1) AS seconds, api_calls, retries, rate_limited, "
+        "failed_requests, quarantined, error FROM ops.pipeline_runs "
+        f"ORDER BY started_at DESC LIMIT {int(limit)}",
+    )
+    _print_rows(columns, rows, "table")
+
+
+@app.command()
+@friendly_errors
+def demo(
+    lake: Annotated[Path, typer.Option("--lake", help="lake folder for the demo")] = Path("demo-lake"),
+    coins: Annotated[int, typer.Option("--coins", help="markets depth")] = 500,
+    history_coins: Annotated[int, typer.Option("--history-coins", help="daily history for the top K")] = 25,
+    history_days: Annotated[int, typer.Option("--history-days", help="daily history depth")] = 365,
+) -> None:
+    """Run the whole pipeline offline against the built-in CoinGecko simulator; needs no key."""
+    from geckolake.config import Settings
+    from geckolake.simulator import SimulatorConfig, running_simulator
+
+    console = _console()
+    with running_simulator(SimulatorConfig(port=0, coins=max(coins, 1000), plan="unlimited")) as base_url:
+        console.print(f"simulator listening on {base_url}")
+        settings = Settings(
+            lake=lake, base_url=base_url, plan="pro", rate_per_min=6000, concurrency=8,
+            coins=coins, history_coins=history_coins, history_days=history_days,
+        )  # fmt: skip
+        result = _run(settings, [], "demo")
+    _print_run(result, console)
+    from geckolake.lake.catalog import open_lake
+    from geckolake.query import run_query
+
+    columns, rows = run_query(
+        open_lake(lake),
+        "SELECT coin_id, date, open, high, low, close FROM gold.coin_daily "
+        "WHERE coin_id IN ('bitcoin', 'ethereum') ORDER BY date DESC, coin_id LIMIT 6",
+    )
+    _print_rows(columns, rows, "table")
+    console.print(f'try: geckolake sql --lake {lake} "SELECT * FROM gold.coin_aggregates LIMIT 10"')
+
+
+@app.command()
+def simulator(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port; 0 picks a free one")] = 8000,
+    coins: Annotated[int, typer.Option(help="number of simulated coins")] = 2000,
+    seed: Annotated[int, typer.Option(help="market seed; same seed and --now give identical bodies")] = 42,
+    plan: Annotated[str, typer.Option(help="public|demo|analyst|lite|pro|enterprise|unlimited")] = "pro",
+    rate_per_min: Annotated[float | None, typer.Option(help="override the plan's rate limit")] = None,
+    latency_ms: Annotated[float, typer.Option(help="added latency per response")] = 0.0,
+    faults: Annotated[str, typer.Option(help="e.g. 500=0.05,timeout=0.02,malformed=0.01,truncated=0.01,drift=0.02")] = "",
+    fixtures: Annotated[Path | None, typer.Option(help="serve recorded bodies from this folder")] = None,
+    now: Annotated[datetime | None, typer.Option(help="freeze simulated time at this UTC instant")] = None,
+    api_key: Annotated[str | None, typer.Option(help="require this key (401 / 10002 otherwise)")] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="turn off real-world quirks (for benchmarks)")] = False,
+) -> None:
+    """Serve a faithful fake CoinGecko API under /api/v3 until SIGINT/SIGTERM."""
+    from datetime import UTC
+
+    from geckolake.simulator import SimulatorConfig, serve
+
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    serve(
+        SimulatorConfig(
+            host=host, port=port, coins=coins, seed=seed, plan=plan, rate_per_min=rate_per_min,
+            latency_ms=latency_ms, faults=faults, fixtures=fixtures, now=now, api_key=api_key, clean=clean,
+        )  # fmt: skip
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Settings: flags > environment > geckolake.toml > defaults, resolved once into one object.
+
+Environment names: ``GECKOLAKE_<FIELD>`` (e.g. ``GECKOLAKE_LAKE``, ``GECKOLAKE_PLAN``), plus the names
+the official SDK uses: ``COINGECKO_BASE_URL``, ``COINGECKO_DEMO_API_KEY``, ``COINGECKO_PRO_API_KEY``.
+The file is ``geckolake.toml`` in the working directory, or ``--config`` / ``GECKOLAKE_CONFIG``; its keys
+are the field names below (``lake = "./lake"``, ``coins = 500``...).
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from geckolake.api.plans import PLAN_NAMES, Plan, get_plan
+from geckolake.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("geckolake.toml")
+_config_file: ContextVar[Path | None] = ContextVar("geckolake_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything a geckolake command needs to know, from one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GECKOLAKE_", populate_by_name=True, extra="forbid", validate_default=True
+    )
+
+    lake: Path = Field(default=Path("lake"), description="lake folder (catalog.db, warehouse/, raw/)")
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("base_url", "COINGECKO_BASE_URL", "GECKOLAKE_BASE_URL"),
+        description="API base URL; defaults to the plan's host",
+    )
+    plan: str | None = Field(default=None, description="public|demo|analyst|lite|pro|enterprise")
+    demo_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("demo_api_key", "COINGECKO_DEMO_API_KEY")
+    )
+    pro_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("pro_api_key", "COINGECKO_PRO_API_KEY")
+    )
+    api_key_source: str | None = Field(
+        default=None, description="env | file:PATH | ssm:/param/name | secretsmanager:NAME"
+    )
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+    rate_per_min: float | None = Field(default=None, gt=0, description="override the plan's calls/min")
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1, le=20)
+
+    vs_currency: str = "usd"
+    coins: int = Field(default=250, ge=0, le=20_000, description="markets depth (top N coins)")
+    history_coins: int = Field(default=10, ge=0, description="daily history for the top K coins")
+    history_days: int = Field(default=365, ge=1, description="daily history depth in days")
+    hourly_days: int = Field(default=0, ge=0, le=90, description="hourly history depth (0 = none)")
+    extras: bool = Field(default=True, description="also fetch /global, categories, trending, coins list")
+    as_of: datetime | None = Field(
+        default=None, description="pretend 'now' is this instant (for simulators with --now)"
+    )
+
+    @field_validator("plan")
+    @classmethod
+    def _known_plan(cls, v: str | None) -> str | None:
+        if v is not None and v not in PLAN_NAMES:
+            raise ValueError(f"unknown plan {v!r}; use one of {', '.join(PLAN_NAMES)}")
+        return v
+
+    @field_validator("vs_currency")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+    @field_validator("as_of")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _config_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    # --- derived values -------------------------------------------------------------------------
+    @property
+    def plan_name(self) -> str:
+        """The explicit plan, else the one the configured key implies, else public."""
+        if self.plan:
+            return self.plan
+        if self.pro_api_key is not None:
+            return "pro"
+        if self.demo_api_key is not None:
+            return "demo"
+        return "public"
+
+    @property
+    def resolved_plan(self) -> Plan:
+        return get_plan(self.plan_name)
+
+    @property
+    def resolved_base_url(self) -> str:
+        return (self.base_url or self.resolved_plan.base_url).rstrip("/")
+
+    @property
+    def effective_rate_per_min(self) -> float:
+        return self.rate_per_min or self.resolved_plan.rate_per_min
+
+    def now(self) -> datetime:
+        return self.as_of or datetime.now(UTC)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Resolve settings once: ``flags`` (None values ignored) > environment > file > defaults.
+
+    Raises:
+        ConfigError: a value is invalid, or ``config_file`` was named but does not exist.
+    """
+    path = config_file or (Path(os.environ["GECKOLAKE_CONFIG"]) if os.environ.get("GECKOLAKE_CONFIG") else None)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} not found", hint="fix --config / GECKOLAKE_CONFIG")
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    token = _config_file.set(path)
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in e.errors()
+        )
+        where = f" (file {path})" if path else ""
+        raise ConfigError(
+            f"invalid settings{where}: {problems}",
+            hint="values come from flags, GECKOLAKE_* / COINGECKO_* variables, then geckolake.toml",
+        ) from None
+    finally:
+        _config_file.reset(token)

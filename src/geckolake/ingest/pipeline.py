@@ -1,0 +1,416 @@
+"""One run: plan → fetch (rate-limited) → land raw → bronze → silver → gold → manifest + ledger.
+
+Commit order makes crashes harmless: raw files first (never referenced until committed), then
+bronze/silver/gold (idempotent merges), then the manifest rows that tell the planner the work is
+done. A run killed anywhere is completed by the next one, which re-fetches whatever the manifest
+does not list and merges it into the same keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets as pysecrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from geckolake.api.endpoints import ApiRequest, ApiResponse
+from geckolake.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    GeckolakeError,
+    LakeError,
+    NotFound,
+)
+from geckolake.ingest import planner
+from geckolake.ingest.raw_store import RawFile, RawStore
+
+if TYPE_CHECKING:
+    from geckolake.api.client import CoinGeckoClient
+    from geckolake.config import Settings
+    from geckolake.lake.catalog import Lake
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200  # responses per commit: bounds memory and the work a crash can cost
+
+
+class Observer:
+    """Progress hooks; the CLI renders them with Rich, the library default is silent."""
+
+    def phase(self, name: str, total: int) -> None:
+        """A phase of ``total`` calls starts."""
+
+    def advance(self, n: int = 1) -> None:
+        """``n`` calls finished."""
+
+    def committing(self, tables: int) -> None:
+        """A batch is being committed to ``tables`` tables."""
+
+
+@dataclass
+class Fetched:
+    request: ApiRequest
+    response: ApiResponse
+    seq: int
+
+
+@dataclass
+class Failed:
+    request: ApiRequest
+    error: GeckolakeError
+    seq: int
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # succeeded | partial | failed
+    api_calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    failed_requests: int = 0
+    quarantined: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    calls_by_endpoint: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{pysecrets.token_hex(3)}"
+
+
+def ensure_writable(path: Path) -> None:
+    """Fail before spending any API credit when the lake folder cannot be written.
+
+    Raises:
+        LakeError: the folder (or its nearest existing parent) is not writable or not a folder.
+    """
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise LakeError(f"lake path {path} is not a folder", hint="choose another --lake / GECKOLAKE_LAKE")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise LakeError(
+            f"lake folder {path} is not writable",
+            hint="fix its permissions or choose another --lake / GECKOLAKE_LAKE",
+        )
+
+
+class Run:
+    """State of one pipeline run; ``execute`` drives it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: CoinGeckoClient,
+        *,
+        explicit_ids: Sequence[str] = (),
+        observer: Observer | None = None,
+        command: str = "run",
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.explicit_ids = list(explicit_ids)
+        self.observer = observer or Observer()
+        self.command = command
+        self.run_id = new_run_id()
+        self.now = settings.now()
+        self.raw = RawStore(settings.lake)
+        self._seq = 0
+        self.result = RunResult(self.run_id, "running")
+        self._lake: Lake | None = None
+
+    # --- fetching -------------------------------------------------------------------------------
+    async def _fetch(self, requests: list[ApiRequest], phase: str) -> tuple[list[Fetched], list[Failed]]:
+        landed: list[Fetched] = []
+        failed: list[Failed] = []
+        self.observer.phase(phase, len(requests))
+
+        def on_result(req: ApiRequest, outcome: ApiResponse | GeckolakeError) -> None:
+            self._seq += 1
+            if isinstance(outcome, ApiResponse):
+                landed.append(Fetched(req, outcome, self._seq))
+            else:
+                log.warning("request failed: %s: %s", req.describe(), outcome)
+                failed.append(Failed(req, outcome, self._seq))
+            self.observer.advance()
+
+        await self.client.fetch_all(requests, on_result)
+        return landed, failed
+
+    # --- committing -----------------------------------------------------------------------------
+    def _commit(self, landed: list[Fetched], failed: list[Failed]) -> None:
+        from geckolake.lake.lineage import Lineage
+        from geckolake.transform.bronze import parse
+        from geckolake.transform.runner import apply_batch
+
+        lake = self.lake
+        tables: dict[str, list[pa.Table]] = {}
+        quarantine: list[pa.Table] = []
+        manifest: list[dict[str, Any]] = []
+        for item in landed:
+            resp = item.response
+            raw = self.raw.write(item.request.endpoint, self.run_id, item.seq, resp.fetched_at, resp.body)
+            lineage = Lineage(self.run_id, resp.fetched_at, raw.sha256, raw.raw_path)
+            parsed = parse(item.request, item.response.body, lineage)
+            for name, table in parsed.tables.items():
+                if table.num_rows:
+                    tables.setdefault(name, []).append(table)
+            bad = parsed.quarantine is not None and parsed.quarantine.num_rows > 0
+            if bad:
+                assert parsed.quarantine is not None
+                quarantine.append(parsed.quarantine)
+                self.result.quarantined += parsed.quarantine.num_rows
+            outcome = "ok" if parsed.ok else "quarantined"
+            manifest.append(self._manifest_row(item.request, item.seq, outcome, resp, raw, None))
+        for f in failed:
+            manifest.append(self._manifest_row(f.request, f.seq, "failed", None, None, f.error))
+        bronze = {name: pa.concat_tables(parts, promote_options="default") for name, parts in tables.items()}
+        q = pa.concat_tables(quarantine, promote_options="default") if quarantine else None
+        self.observer.committing(len(bronze))
+        if bronze or q is not None:
+            report = apply_batch(lake, bronze, q)
+            for name, n in report.rows.items():
+                self.result.rows[name] = self.result.rows.get(name, 0) + n
+        if manifest:
+            lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
+
+    def _manifest_row(
+        self,
+        req: ApiRequest,
+        seq: int,
+        outcome: str,
+        resp: ApiResponse | None,
+        raw: RawFile | None,
+        error: GeckolakeError | None,
+    ) -> dict[str, Any]:
+        status = resp.status if resp else getattr(error, "status", None)
+        return {
+            "run_id": self.run_id,
+            "seq": seq,
+            "endpoint": req.endpoint,
+            "path": req.path,
+            "params_json": json.dumps(req.params_dict, sort_keys=True),
+            "coin_id": req.coin_id,
+            "vs_currency": req.vs_currency,
+            "granularity": req.granularity,
+            "status": status,
+            "outcome": outcome,
+            "error": str(error) if error else None,
+            "fetched_at": resp.fetched_at if resp else datetime.now(UTC),
+            "elapsed_ms": resp.elapsed_ms if resp else None,
+            "attempts": resp.attempts if resp else getattr(error, "attempts", None),
+            "sha256": raw.sha256 if raw else None,
+            "size_bytes": raw.size_bytes if raw else None,
+            "raw_path": raw.raw_path if raw else None,
+        }
+
+    @property
+    def lake(self) -> Lake:
+        if self._lake is None:
+            from geckolake.lake.catalog import open_lake
+
+            self._lake = open_lake(self.settings.lake)
+        return self._lake
+
+    async def _phase(self, requests: list[ApiRequest], name: str) -> list[Fetched]:
+        all_landed: list[Fetched] = []
+        for i in range(0, len(requests), BATCH_SIZE):
+            landed, failed = await self._fetch(requests[i : i + BATCH_SIZE], name)
+            self.result.failed_requests += len(failed)
+            self._commit(landed, failed)
+            all_landed.extend(landed)
+        return all_landed
+
+    # --- the run --------------------------------------------------------------------------------
+    async def execute(self) -> RunResult:
+        """Fetch, land and transform everything the settings ask for.
+
+        Raises:
+            AuthError: the key is missing or wrong (nothing is written).
+            ApiError: CoinGecko rejected the request itself (e.g. an invalid vs currency).
+            LakeError: the lake cannot be written.
+        """
+        s = self.settings
+        started = time.perf_counter()
+        # Markets first and before touching the catalog: a wrong key, an unknown currency or an
+        # unknown coin id stops the run here with the lake untouched.
+        market_reqs = planner.plan_markets(s)
+        id_reqs = [_ids_request(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
+        landed, failed = await self._fetch(market_reqs + id_reqs, "markets")
+        for f in failed:
+            if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
+                raise f.error
+        ranked = _ranked_ids(landed, exclude_endpoint_ids=bool(id_reqs))
+        if id_reqs:
+            known = _ids_in(landed[-1]) if landed and landed[-1].request in id_reqs else set()
+            unknown = [c for c in self.explicit_ids if c not in known]
+            if unknown:
+                raise ConfigError(
+                    f"unknown coin id(s): {', '.join(unknown)}",
+                    hint="ids are CoinGecko slugs such as 'bitcoin' or 'usd-coin'; "
+                    "see `geckolake sql \"SELECT coin_id, name FROM silver.coins\"` or /coins/list",
+                )
+        self.result.failed_requests += len(failed)
+        self._commit(landed, failed)
+
+        state = planner.read_lake_state(self.lake, s.vs_currency)
+        coins = planner.history_coins(s, ranked, self.explicit_ids)
+        history = planner.plan_daily(s, state, coins, self.now) + planner.plan_hourly(s, state, coins, self.now)
+        await self._phase(history, "history")
+        await self._phase(planner.plan_extras(s, state, self.now), "extras")
+
+        stats = self.client.stats
+        r = self.result
+        r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
+        r.status = "succeeded" if not r.failed_requests and not r.quarantined else "partial"
+        r.seconds = time.perf_counter() - started
+        return r
+
+    def record(self, error: BaseException | None = None) -> None:
+        """Append this run to ``ops.pipeline_runs`` (also for failed runs, when the lake exists)."""
+        r = self.result
+        if error is not None:
+            r.status, r.error = "failed", str(error)
+            stats = self.client.stats
+            r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
+        if self._lake is None and error is not None:
+            return  # nothing was written; keep the lake untouched
+        row = {
+            "run_id": r.run_id,
+            "command": self.command,
+            "as_of": self.now,
+            "started_at": datetime.fromtimestamp(time.time() - r.seconds, UTC),
+            "finished_at": datetime.now(UTC),
+            "status": r.status,
+            "api_calls": r.api_calls,
+            "retries": r.retries,
+            "rate_limited": r.rate_limited,
+            "failed_requests": r.failed_requests,
+            "quarantined": r.quarantined,
+            "rows_json": json.dumps(r.rows, sort_keys=True),
+            "error": r.error,
+        }
+        self.lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))
+
+
+def _ids_request(ids: list[str], vs_currency: str) -> ApiRequest:
+    from geckolake.api import endpoints as ep
+
+    base = ep.markets(vs_currency, 1, 250)
+    return ApiRequest(
+        base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency
+    )
+
+
+def _bodies(landed: list[Fetched]) -> list[Any]:
+    import orjson
+
+    out = []
+    for item in landed:
+        try:
+            out.append(orjson.loads(item.response.body))
+        except orjson.JSONDecodeError:
+            out.append(None)
+    return out
+
+
+def _ranked_ids(landed: list[Fetched], *, exclude_endpoint_ids: bool) -> list[str]:
+    pages = [item for item in landed if not any(k == "ids" for k, _ in item.request.params)]
+    pages.sort(key=lambda item: int(item.request.params_dict.get("page", "1")))
+    ids: list[str] = []
+    for body in _bodies(pages):
+        if isinstance(body, list):
+            ids += [c["id"] for c in body if isinstance(c, dict) and isinstance(c.get("id"), str)]
+    return ids
+
+
+def _ids_in(item: Fetched) -> set[str]:
+    body = _bodies([item])[0]
+    if not isinstance(body, list):
+        return set()
+    return {c["id"] for c in body if isinstance(c, dict) and isinstance(c.get("id"), str)}
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    explicit_ids: Sequence[str] = (),
+    observer: Observer | None = None,
+    command: str = "run",
+    client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
+) -> RunResult:
+    """Run the whole pipeline once under the lake's writer lock.
+
+    Raises:
+        LakeLocked: another run is writing this lake.
+        AuthError, ApiError, ConfigError, LakeError: see ``Run.execute``.
+    """
+    from geckolake.lake.lock import writer_lock
+
+    ensure_writable(settings.lake)
+    settings.lake.mkdir(parents=True, exist_ok=True)
+    with writer_lock(settings.lake):
+        client = (client_factory or make_client)(settings)
+        run = Run(settings, client, explicit_ids=explicit_ids, observer=observer, command=command)
+
+        async def go() -> RunResult:
+            try:
+                return await run.execute()
+            finally:
+                await client.aclose()
+
+        try:
+            result = asyncio.run(go())
+        except (GeckolakeError, KeyboardInterrupt) as e:
+            if not isinstance(e, AuthError | ApiError | ConfigError):
+                run.record(e)
+            raise
+        run.record()
+        return result
+
+
+def make_client(settings: Settings) -> CoinGeckoClient:
+    """The client the settings describe, with its key resolved from the configured provider."""
+    from geckolake.api.client import CoinGeckoClient
+
+    return CoinGeckoClient(
+        settings.resolved_base_url,
+        settings.resolved_plan,
+        resolve_key(settings),
+        rate_per_min=settings.effective_rate_per_min,
+        concurrency=settings.concurrency,
+        timeout_s=settings.timeout_s,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def resolve_key(settings: Settings) -> str | None:
+    """The API key from the configured provider (env by default)."""
+    from geckolake.secrets import resolve_api_key
+
+    plan = settings.plan_name
+    env = dict(os.environ)
+    if settings.pro_api_key is not None:
+        env["COINGECKO_PRO_API_KEY"] = settings.pro_api_key.get_secret_value()
+    if settings.demo_api_key is not None:
+        env["COINGECKO_DEMO_API_KEY"] = settings.demo_api_key.get_secret_value()
+    return resolve_api_key(
+        settings.api_key_source,
+        plan=plan,
+        env=env,
+        aws_endpoint_url=settings.aws_endpoint_url,
+        aws_region=settings.aws_region,
+    )

@@ -1,0 +1,208 @@
+"""The planner: the minimal list of calls that brings the lake to what the settings ask for.
+
+State comes from the lake itself (``silver.price_history`` and ``ops.raw_manifest``), never from a
+separate state file, so it cannot drift from the data.
+
+Rules (see docs/planner.md for the derivation of the minimum):
+- markets: ``ceil(N / 250)`` pages, ``per_page`` spread evenly so no coin beyond N is fetched.
+- daily history: one ``/market_chart/range?interval=daily`` call per coin covering every missing
+  day (one call costs one credit whatever its span), none when the lake already holds the latest
+  00:00 UTC point. Public/demo plans reach back 365 days at most.
+- hourly history (``hourly_days``): the 7-day sparkline of every markets row already carries
+  hourly prices, so chart calls are needed only beyond 7 days; windows are kept ≥ 2 days so that
+  CoinGecko answers hourly, not 5-minutely.
+- extras: ``/global``, ``/coins/categories`` and ``/search/trending`` every run (they are
+  snapshots); ``/coins/list`` once per UTC day.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from geckolake.api import endpoints as ep
+from geckolake.api.endpoints import ApiRequest
+
+if TYPE_CHECKING:
+    from geckolake.config import Settings
+    from geckolake.lake.catalog import Lake
+
+MAX_PER_PAGE = 250
+SPARKLINE_DAYS = 7
+DAY = timedelta(days=1)
+
+
+def floor_day(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def unix(ts: datetime) -> int:
+    return int(ts.timestamp())
+
+
+@dataclass
+class LakeState:
+    """What the lake already holds, per coin, for one vs currency."""
+
+    daily_end: dict[str, datetime] = field(default_factory=dict)  # latest 00:00 point held
+    daily_from: dict[str, datetime] = field(default_factory=dict)  # earliest start fetched successfully
+    hourly_end: dict[str, datetime] = field(default_factory=dict)
+    hourly_from: dict[str, datetime] = field(default_factory=dict)
+    coins_list_day: datetime | None = None  # day of the last successful /coins/list
+    top_coins: list[str] = field(default_factory=list)  # latest known market-cap order
+
+
+def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
+    """Derive the planner's state from the lake's tables."""
+    state = LakeState()
+    con = lake.connect_duckdb()
+    try:
+        rows = con.execute(
+            "SELECT coin_id, granularity, max(ts) FROM silver.price_history "
+            "WHERE vs_currency = ? GROUP BY 1, 2",
+            [vs_currency],
+        ).fetchall()
+        for coin, gran, end in rows:
+            target = state.daily_end if gran == "daily" else state.hourly_end
+            end = end.astimezone(UTC)
+            if gran != "5m" and (coin not in target or end > target[coin]):
+                target[coin] = end
+        manifest = con.execute(
+            "SELECT endpoint, coin_id, granularity, params_json, fetched_at FROM ops.raw_manifest "
+            "WHERE outcome = 'ok' AND (endpoint = 'coins_list' OR (endpoint = 'market_chart_range' "
+            "AND vs_currency = ?))",
+            [vs_currency],
+        ).fetchall()
+        for endpoint, coin, gran, params_json, fetched_at in manifest:
+            if endpoint == "coins_list":
+                day = floor_day(fetched_at)
+                if state.coins_list_day is None or day > state.coins_list_day:
+                    state.coins_list_day = day
+                continue
+            start = datetime.fromtimestamp(int(json.loads(params_json)["from"]), UTC)
+            target = state.daily_from if gran == "daily" else state.hourly_from
+            if coin not in target or start < target[coin]:
+                target[coin] = start
+        top = con.execute(
+            "SELECT coin_id FROM silver.market_snapshots WHERE vs_currency = ? "
+            "QUALIFY row_number() OVER (PARTITION BY coin_id ORDER BY snapshot_ts DESC) = 1 "
+            "ORDER BY market_cap_rank NULLS LAST, coin_id",
+            [vs_currency],
+        ).fetchall()
+        state.top_coins = [r[0] for r in top]
+    finally:
+        con.close()
+    return state
+
+
+def plan_markets(settings: Settings) -> list[ApiRequest]:
+    n = settings.coins
+    if n <= 0:
+        return []
+    pages = math.ceil(n / MAX_PER_PAGE)
+    per_page = math.ceil(n / pages)
+    return [ep.markets(settings.vs_currency, page, per_page) for page in range(1, pages + 1)]
+
+
+def history_start(settings: Settings, now: datetime) -> datetime:
+    """The earliest 00:00 UTC point the lake should hold, clipped to the plan's history depth."""
+    start = floor_day(now) - settings.history_days * DAY
+    limit = settings.resolved_plan.history_days_limit
+    if limit is not None:
+        # CoinGecko counts the limit back from now; round up to the next midnight to stay inside.
+        earliest = floor_day(now - limit * DAY) + DAY
+        start = max(start, earliest)
+    return start
+
+
+def plan_daily(settings: Settings, state: LakeState, coin_ids: list[str], now: datetime) -> list[ApiRequest]:
+    start = history_start(settings, now)
+    latest_midnight = floor_day(now)
+    requests = []
+    for coin in coin_ids:
+        have_from = state.daily_from.get(coin)
+        have_end = state.daily_end.get(coin)
+        if have_from is not None and have_from <= start and have_end is not None and have_end >= latest_midnight:
+            continue
+        if have_from is not None and have_from <= start and have_end is not None:
+            fetch_from = have_end + timedelta(seconds=1)
+        else:
+            fetch_from = start
+        requests.append(ep.market_chart_range(coin, settings.vs_currency, unix(fetch_from), unix(now), "daily"))
+    return requests
+
+
+def plan_hourly(settings: Settings, state: LakeState, coin_ids: list[str], now: datetime) -> list[ApiRequest]:
+    if settings.hourly_days <= SPARKLINE_DAYS:
+        return []  # the markets sparklines already give 7 days of hourly prices
+    start = now - settings.hourly_days * DAY
+    requests = []
+    for coin in coin_ids:
+        have_from = state.hourly_from.get(coin)
+        have_end = state.hourly_end.get(coin)
+        if have_from is not None and have_from <= start and have_end is not None:
+            if have_end >= now - timedelta(hours=1):
+                continue
+            fetch_from = min(have_end + timedelta(seconds=1), now - 2 * DAY)
+        else:
+            fetch_from = start
+        requests.append(ep.market_chart_range(coin, settings.vs_currency, unix(fetch_from), unix(now), "hourly"))
+    return requests
+
+
+def plan_extras(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    if not settings.extras:
+        return []
+    requests = [ep.global_market(), ep.categories(), ep.trending()]
+    if state.coins_list_day is None or state.coins_list_day < floor_day(now):
+        requests.append(ep.coins_list())
+    return requests
+
+
+def history_coins(settings: Settings, ranked_ids: list[str], explicit: list[str]) -> list[str]:
+    """Top K of the ranked ids, then any explicitly named ids not already in it."""
+    chosen = list(dict.fromkeys(ranked_ids[: settings.history_coins]))
+    chosen += [c for c in explicit if c not in chosen]
+    return chosen
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    calls: dict[str, int]
+    total: int
+    rate_per_min: float
+
+    @property
+    def eta_seconds(self) -> float:
+        return self.total / self.rate_per_min * 60.0
+
+    @property
+    def credits(self) -> int:
+        return self.total  # one credit per call on every endpoint we use
+
+
+def summarize(requests: list[ApiRequest], rate_per_min: float) -> PlanSummary:
+    counts = Counter(r.endpoint for r in requests)
+    return PlanSummary(dict(sorted(counts.items())), len(requests), rate_per_min)
+
+
+def dry_run(settings: Settings, lake: Lake | None) -> PlanSummary:
+    """What the next run would call, without calling anything.
+
+    History coins are the lake's latest top K when it holds snapshots, else K coins not yet held.
+    """
+    now = settings.now()
+    state = read_lake_state(lake, settings.vs_currency) if lake is not None else LakeState()
+    ranked = state.top_coins or [f"<coin #{i + 1}>" for i in range(settings.history_coins)]
+    coins = history_coins(settings, ranked, [])
+    requests = (
+        plan_markets(settings)
+        + plan_daily(settings, state, coins, now)
+        + plan_hourly(settings, state, coins, now)
+        + plan_extras(settings, state, now)
+    )
+    return summarize(requests, settings.effective_rate_per_min)

@@ -1,0 +1,89 @@
+"""Raw landing: every response body exactly as received, gzip-compressed, written atomically.
+
+Layout (relative to the lake root)::
+
+    raw/<endpoint>/<YYYY-MM-DD of the fetch>/<run_id>/<seq:06d>-<sha256[:12]>.json.gz
+
+Files go through ``pyarrow.fs`` so the same code writes to S3. A file is first written under a
+temporary name and renamed, so a killed process never leaves a half file under a final name
+(on S3 a single PUT is atomic already). Files are never modified afterwards; the manifest
+(``ops.raw_manifest``) is the index that replay reads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pyarrow import fs as pafs
+
+from geckolake.errors import LakeError
+
+RAW_DIR = "raw"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """Where a body landed and its fingerprint (sha256 of the uncompressed bytes)."""
+
+    raw_path: str  # relative to the lake root
+    sha256: str
+    size_bytes: int  # uncompressed
+
+
+class RawStore:
+    """Writes and reads raw bodies under ``<root>/raw``."""
+
+    def __init__(self, root: Path | str, filesystem: pafs.FileSystem | None = None) -> None:
+        if filesystem is None:
+            filesystem, base = pafs.FileSystem.from_uri(Path(root).resolve().as_uri())
+        else:
+            base = str(root)
+        self._fs = filesystem
+        self._base = base.rstrip("/")
+
+    def _abs(self, raw_path: str) -> str:
+        return f"{self._base}/{raw_path}"
+
+    def write(self, endpoint: str, run_id: str, seq: int, fetched_at: datetime, body: bytes) -> RawFile:
+        """Land one body; returns its relative path and sha256.
+
+        Raises:
+            LakeError: the body could not be written (disk full, permissions...).
+        """
+        sha = hashlib.sha256(body).hexdigest()
+        rel = f"{RAW_DIR}/{endpoint}/{fetched_at:%Y-%m-%d}/{run_id}/{seq:06d}-{sha[:12]}.json.gz"
+        final = self._abs(rel)
+        tmp = f"{final}.tmp-{uuid.uuid4().hex[:8]}"
+        payload = gzip.compress(body, compresslevel=5, mtime=0)
+        try:
+            self._fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
+            with self._fs.open_output_stream(tmp, compression=None) as out:
+                out.write(payload)
+            self._fs.move(tmp, final)
+        except OSError as e:
+            try:
+                self._fs.delete_file(tmp)
+            except OSError:
+                pass
+            raise LakeError(
+                f"could not write raw file {rel}: {e}",
+                hint="check free disk space and permissions of the lake folder; nothing was committed",
+            ) from e
+        return RawFile(rel, sha, len(body))
+
+    def read(self, raw_path: str) -> bytes:
+        """The original body bytes of a landed file.
+
+        Raises:
+            LakeError: the file is missing or unreadable.
+        """
+        try:
+            with self._fs.open_input_stream(self._abs(raw_path), compression=None) as f:
+                return gzip.decompress(f.read())
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise LakeError(f"raw file {raw_path} is unreadable: {e}", hint="the lake's raw folder is damaged") from e

@@ -1,0 +1,72 @@
+"""Read-only SQL over the lake (DuckDB views on each table's current snapshot)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from geckolake.errors import QueryError
+
+if TYPE_CHECKING:
+    from geckolake.lake.catalog import Lake
+
+ALLOWED = {"SELECT", "EXPLAIN"}
+
+
+def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only statement; returns column names and rows.
+
+    Raises:
+        QueryError: the SQL is invalid, is not a single SELECT, or fails.
+    """
+    import duckdb
+
+    con = lake.connect_duckdb()
+    try:
+        try:
+            statements = con.extract_statements(sql)
+        except duckdb.Error as e:
+            raise QueryError(f"invalid SQL: {_first_line(e)}", hint="check the query's syntax") from None
+        if len(statements) != 1:
+            raise QueryError("give exactly one SQL statement", hint='e.g. geckolake sql "SELECT * FROM gold.coin_daily"')
+        kind = statements[0].type.name
+        if kind not in ALLOWED:
+            raise QueryError(f"{kind} statements are not allowed", hint="geckolake sql is read-only: use SELECT")
+        try:
+            cur = con.execute(sql)
+            columns = [d[0] for d in cur.description or []]
+            return columns, cur.fetchall()
+        except duckdb.Error as e:
+            raise QueryError(
+                f"query failed: {_first_line(e)}", hint="`geckolake tables` lists the tables you can query"
+            ) from None
+    finally:
+        con.close()
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+def to_json(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows], default=str)
+
+
+def to_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[_jsonable(v) for v in row] for row in rows])
+    return buf.getvalue()
