@@ -1,0 +1,129 @@
+"""Pacing that keeps the client under the plan's rate limit, shared by every concurrent task.
+
+Request STARTS are spaced ``60 / (rate · safety)`` seconds apart (a GCRA / virtual-scheduling
+token bucket with a burst of ``burst`` requests, 1 by default). ``safety`` (0.98) keeps us a little
+under the limit because CoinGecko counts in windows we cannot see exactly (a request that leaves on
+time can still arrive early in the next window after a network hiccup).
+
+Each caller *reserves* its slot synchronously (no ``await`` between reading and advancing the
+schedule, so asyncio tasks cannot race) and then sleeps until it. A 429 means our idea of the limit
+is wrong (another process shares the key, the plan's figure changed): :meth:`RateLimiter.on_rate_limited`
+pauses everyone until the server's ``retry-after`` and halves the rate; each success afterwards
+gives back a small step, so the rate recovers over about ``recover_successes`` calls (AIMD, as TCP
+congestion control does). Pending reservations are invalidated by a pause (their tasks re-reserve),
+so nothing is sent during it.
+
+The clock and sleep are injected so unit tests can drive the arithmetic without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimiter:
+    """Spaces request starts to stay under ``rate_per_min``; adaptive on 429."""
+
+    def __init__(
+        self,
+        rate_per_min: float,
+        *,
+        burst: int = 1,
+        safety: float = 0.98,
+        min_rate_fraction: float = 0.05,
+        slowdown_factor: float = 0.5,
+        recover_successes: int = 20,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate_per_min <= 0:
+            raise ValueError(f"rate_per_min must be positive, got {rate_per_min}")
+        if burst < 1:
+            raise ValueError(f"burst must be at least 1, got {burst}")
+        if not 0 < safety <= 1:
+            raise ValueError(f"safety must be in (0, 1], got {safety}")
+        self.target_rate_per_min = float(rate_per_min)
+        self.burst = burst
+        self.safety = safety
+        self.min_rate_per_min = self.target_rate_per_min * min_rate_fraction
+        self.slowdown_factor = slowdown_factor
+        # Additive increase: this many successes take the rate from the floor back to the target.
+        self._recover_step = self.target_rate_per_min / max(1, recover_successes)
+        self._clock = clock
+        self._sleep = sleep
+        self._rate = self.target_rate_per_min
+        self._tat = float("-inf")  # theoretical arrival time of the next request (GCRA)
+        self._paused_until = float("-inf")
+        self._generation = 0  # bumped by a pause: reservations made before it are void
+        self._last_slowdown = float("-inf")
+
+    @property
+    def rate_per_min(self) -> float:
+        """The rate currently paced at (before the safety margin); lower than the target after 429s."""
+        return self._rate
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between two request starts at the current rate, safety margin included."""
+        return 60.0 / (self._rate * self.safety)
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    def reserve(self) -> float:
+        """Book the next start slot and return its time on the injected clock (may be now)."""
+        now = self._clock()
+        interval = self.interval_s
+        tolerance = (self.burst - 1) * interval
+        tat = max(self._tat, now, self._paused_until)
+        start = max(now, self._paused_until, tat - tolerance)
+        self._tat = tat + interval
+        return start
+
+    async def acquire(self) -> float:
+        """Wait for this caller's start slot; return the clock time at which it may send."""
+        while True:
+            generation = self._generation
+            start = self.reserve()
+            delay = start - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            if generation == self._generation:
+                return max(start, self._clock())
+            # A pause arrived while we slept: our slot may fall inside it, book again.
+
+    def on_success(self) -> None:
+        """A request went through: creep back towards the target rate."""
+        if self._rate < self.target_rate_per_min:
+            self._rate = min(self.target_rate_per_min, self._rate + self._recover_step)
+
+    def on_rate_limited(self, started_at: float, wait_s: float) -> None:
+        """A request started at ``started_at`` got a 429: pause everyone ``wait_s``, slow down.
+
+        Several in-flight requests usually hit the same exhausted window; only a 429 for a request
+        that started after the previous slowdown lowers the rate again, so one burst of 429s halves
+        the rate once, not eight times.
+        """
+        now = self._clock()
+        if started_at >= self._last_slowdown:
+            old = self._rate
+            self._rate = max(self.min_rate_per_min, self._rate * self.slowdown_factor)
+            self._last_slowdown = now
+            logger.info(
+                "rate limited (429): pausing %.1fs, pacing %.1f → %.1f calls/min", wait_s, old, self._rate
+            )
+        until = now + max(0.0, wait_s)
+        if until > self._paused_until:
+            self._paused_until = until
+        # Restart the schedule at the end of the pause; tasks holding older slots re-reserve.
+        self._tat = self._paused_until
+        self._generation += 1
