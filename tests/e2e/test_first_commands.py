@@ -1,0 +1,45 @@
+"""The README's first commands and the offline demo work from a clean environment (issue 3, point 1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import GECKOLAKE, base_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_make_run_against_a_simulator(tmp_path: Path, sim_url: str) -> None:
+    lake = tmp_path / "lake"
+    env = base_env(lake, sim_url)
+    env.pop("GECKOLAKE_PLAN")  # the README's default: the public plan, only the base URL changes
+    env.update(GECKOLAKE_COINS="40", GECKOLAKE_HISTORY_COINS="2", GECKOLAKE_HISTORY_DAYS="30")
+    env["PYTHON"] = sys.executable
+    proc = subprocess.run(["make", "-s", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "succeeded" in proc.stdout
+    assert "gold.coin_daily" in proc.stdout  # `geckolake tables` ran after the run
+
+
+def test_demo_needs_no_configuration(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GECKOLAKE_", "COINGECKO_"))}
+    env.update(NO_COLOR="1", COLUMNS="200")
+    proc = subprocess.run(
+        [*GECKOLAKE, "demo", "--coins", "100", "--history-coins", "5", "--history-days", "60"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "bitcoin" in proc.stdout
+    assert (tmp_path / "demo-lake" / "catalog.db").is_file()
+
+
+def test_help_is_fast_and_lists_every_command() -> None:
+    proc = subprocess.run([*GECKOLAKE, "--help"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0
+    for command in ("run", "plan", "replay", "tables", "sql", "runs", "demo", "simulator"):
+        assert command in proc.stdout
+    assert shutil.which("make") is not None
