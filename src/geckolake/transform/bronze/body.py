@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -18,14 +19,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_body_json(body: bytes) -> Any:
+def parse_body_json(body: bytes, *, pause_gc: bool = False) -> Any:
     """Decode a response body with orjson.
+
+    ``pause_gc`` suspends the cyclic garbage collector while decoding: a market chart body creates
+    thousands of small lists, each a GC-tracked container, and the collections they trigger cost
+    about a third of the decode time. JSON cannot contain cycles, so nothing is left for it.
 
     Raises:
         ParseError: the body is empty, truncated or otherwise not valid JSON.
     """
     try:
-        return orjson.loads(body)
+        if not pause_gc or not gc.isenabled():
+            return orjson.loads(body)
+        gc.disable()
+        try:
+            return orjson.loads(body)
+        finally:
+            gc.enable()
     except orjson.JSONDecodeError as e:
         # orjson refuses integers above 64 bits; the standard library reads them (as int).
         try:

@@ -18,7 +18,13 @@ from geckolake.errors import ParseError
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze import market_chart, markets, reference
 from geckolake.transform.bronze.body import BodyError, api_error_message, parse_body_json
-from geckolake.transform.bronze.result import ParseResult, Quarantine, RowBuilder, table_from_columns
+from geckolake.transform.bronze.result import (
+    ParseResult,
+    Quarantine,
+    RowBuilder,
+    constant_array,
+    table_from_columns,
+)
 from geckolake.transform.bronze.schemas import BRONZE_SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -62,12 +68,10 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
             bad data never raises, it is quarantined.
     """
     table = table_for(request.endpoint)
-    coin_id = request.coin_id if request.endpoint in _CHART_ENDPOINTS else None
-    if request.endpoint in _CHART_ENDPOINTS:
-        coin_id = market_chart.chart_coin_id(request)
+    coin_id = market_chart.chart_coin_id(request) if request.endpoint in _CHART_ENDPOINTS else None
     quarantine = Quarantine(request.endpoint, default_coin_id=coin_id)
     try:
-        data = parse_body_json(body)
+        data = parse_body_json(body, pause_gc=request.endpoint in _CHART_ENDPOINTS)
         message = api_error_message(data)
         if message is not None:
             raise BodyError(f"CoinGecko error body: {message}")
@@ -99,5 +103,5 @@ def _parse_chart(request: ApiRequest, data: Any, quarantine: Quarantine, lineage
         "granularity": market_chart.infer_granularity(request, chart.ts_us),
     }
     for name, value in constants.items():
-        columns[name] = pa.array([value], pa.string()).take(pa.array([0] * n, pa.int32()))
+        columns[name] = constant_array(value, pa.string(), n)
     return table_from_columns(BRONZE_SCHEMAS["market_chart"], columns, lineage)

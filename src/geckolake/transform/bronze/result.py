@@ -79,8 +79,12 @@ def lineage_arrays(lineage: Lineage, n: int) -> list[pa.Array]:
         lineage.raw_sha256,
         lineage.raw_path,
     )
-    indices = pa.array([0] * n, pa.int32()) if n else pa.array([], pa.int32())
-    return [pa.array([v], f.type).take(indices) for v, f in zip(values, LINEAGE_FIELDS, strict=True)]
+    return [constant_array(v, f.type, n) for v, f in zip(values, LINEAGE_FIELDS, strict=True)]
+
+
+def constant_array(value: Any, dtype: pa.DataType, n: int) -> pa.Array:
+    """``n`` copies of one value (a list repeat is cheaper than ``take`` at these sizes)."""
+    return pa.array([value] * n, dtype)
 
 
 def table_from_columns(
