@@ -1,0 +1,334 @@
+"""The lake: a PyIceberg ``SqlCatalog`` on SQLite with every geckolake table, plus query access.
+
+Local layout::
+
+    <lake>/catalog.db        SQLite Iceberg catalog "geckolake"
+    <lake>/warehouse/        Iceberg metadata and Parquet data files
+    <lake>/raw/              raw responses (written by ingest)
+    <lake>/.writer.lock      see geckolake.lake.lock
+
+Writers hold the writer lock; readers (``connect_duckdb``, ``read``) never do: each sees the
+current snapshot of each table, which Iceberg commits atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+import pyarrow as pa
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import assign_fresh_schema_ids
+from pyiceberg.table import Table
+from pyiceberg.transforms import IdentityTransform
+
+from geckolake.errors import LakeError
+from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+CATALOG_NAME = "geckolake"
+_BUG = "this is a bug in geckolake; please report it"
+_LAKE_MARKERS = ("catalog.db", "warehouse", "raw", ".writer.lock", "geckolake.toml")
+
+
+@dataclass(frozen=True)
+class TableStat:
+    """Size of one table at its current snapshot."""
+
+    name: str
+    rows: int
+    snapshots: int
+    data_files: int
+
+
+class Lake:
+    """An opened lake: the catalog and its tables. Create with :func:`open_lake`."""
+
+    def __init__(self, root: Path, catalog: SqlCatalog) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.defs: dict[str, TableDef] = all_tables()
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        """The Iceberg table ``name`` ("silver.price_history").
+
+        Raises:
+            LakeError: no such table.
+        """
+        try:
+            return self.catalog.load_table(name)
+        except NoSuchTableError as e:
+            raise LakeError(
+                f"no table {name} in the lake {self.root}",
+                hint="run `geckolake tables` to list the tables",
+            ) from e
+
+    def arrow_schema(self, name: str) -> pa.Schema:
+        """The Arrow schema data must have to be written to ``name``."""
+        return self.table(name).schema().as_arrow()
+
+    def conform(self, name: str, data: pa.Table) -> pa.Table:
+        """``data`` with exactly the table's columns, in order, cast to its types.
+
+        Raises:
+            LakeError: a column of the table is missing from ``data`` or cannot be cast.
+        """
+        return conform(data, self.arrow_schema(name), name)
+
+    def append(self, name: str, data: pa.Table) -> None:
+        """Append ``data`` (cast to the table schema) in one commit; no-op when it has no rows."""
+        if data.num_rows == 0:
+            return
+        table = self.table(name)
+        table.append(conform(data, table.schema().as_arrow(), name))
+
+    def replace(self, name: str, data: pa.Table) -> None:
+        """Replace the whole content of ``name`` with ``data`` in one commit."""
+        table = self.table(name)
+        with _quiet_deletes():
+            table.overwrite(conform(data, table.schema().as_arrow(), name))
+
+    def overwrite_partitions(self, name: str, data: pa.Table) -> None:
+        """Replace the partitions present in ``data`` (identity partitions) in one commit."""
+        if data.num_rows == 0:
+            return
+        table = self.table(name)
+        with _quiet_deletes():
+            table.dynamic_partition_overwrite(conform(data, table.schema().as_arrow(), name))
+
+    def read(
+        self,
+        name: str,
+        row_filter: str | BooleanExpression = AlwaysTrue(),
+        columns: tuple[str, ...] | None = None,
+    ) -> pa.Table:
+        """Rows of ``name`` at its current snapshot matching ``row_filter``."""
+        scan = self.table(name).scan(row_filter=row_filter, selected_fields=columns or ("*",))
+        return scan.to_arrow()
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    def drop_layers(self, layers: Iterable[str] = ("bronze", "silver", "gold")) -> None:
+        """Drop and purge every table of ``layers``, then recreate them empty (used by replay)."""
+        layers = tuple(layers)
+        for ns in layers:
+            if ns not in LAYERS:
+                raise LakeError(f"unknown layer {ns!r}", hint=f"use one of {', '.join(LAYERS)}")
+            for ident in self.catalog.list_tables(ns):
+                self.catalog.purge_table(ident)
+        _create_tables(self.catalog, [d for d in self.defs.values() if d.namespace in layers])
+
+    def table_stats(self) -> list[TableStat]:
+        """Rows, snapshots and data files of every table at its current snapshot."""
+        out = []
+        for name in self.table_names():
+            table = self.table(name)
+            snap = table.current_snapshot()
+            summary = snap.summary if snap is not None and snap.summary is not None else None
+            rows = int(summary.get("total-records") or 0) if summary is not None else 0
+            files = int(summary.get("total-data-files") or 0) if summary is not None else 0
+            out.append(TableStat(name, rows, len(table.metadata.snapshots), files))
+        return out
+
+    def table_names(self) -> list[str]:
+        """Full names of every table in the catalog, namespace by namespace."""
+        names = []
+        for ns in LAYERS:
+            names += sorted(".".join(ident) for ident in self.catalog.list_tables(ns))
+        return names
+
+    # -- query access --------------------------------------------------------------------------
+
+    def data_files(self, name: str) -> list[str]:
+        """Local paths of the Parquet files of the current snapshot of ``name``."""
+        return [_local_path(task.file.file_path) for task in self.table(name).scan().plan_files()]
+
+    def connect_duckdb(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB with one view per table over its current snapshot's files.
+
+        Schemas bronze/silver/gold/ops; empty tables get a typed empty view. Never takes the
+        writer lock: the files a snapshot lists are immutable.
+        """
+        con = new_duckdb()
+        for ns in LAYERS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ns}")
+        for name in self.table_names():
+            register_view(con, name, self.data_files(name), self.arrow_schema(name))
+        return con
+
+    def content_hash(self, name: str) -> str:
+        """Order-independent hash of the table's content, lineage columns excluded.
+
+        Lineage and bookkeeping columns (``_run_id``, ``_fetched_at``, ``_raw_sha256``,
+        ``_raw_path`` and any other column starting with ``_``) record *when and from which file*
+        a row was read, not what it says, so a re-fetch of the same data keeps the hash.
+        """
+        table = self.table(name)
+        cols = [
+            f.name
+            for f in table.schema().fields
+            if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")
+        ]
+        con = new_duckdb()
+        register_view(con, "t", self.data_files(name), table.schema().as_arrow())
+        select = ", ".join(_q(c) for c in cols)
+        n, total = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0)::VARCHAR FROM (SELECT {select} FROM t) r"
+        ).fetchone() or (0, "0")
+        con.close()
+        return hashlib.sha256(f"{name}|{','.join(cols)}|{n}|{total}".encode()).hexdigest()
+
+
+def isin(column: str, values: Iterable[object]) -> BooleanExpression:
+    """Row filter ``column IN values`` (an empty ``values`` matches nothing)."""
+    return In(column, list(values))  # type: ignore[call-arg,misc,arg-type]
+
+
+def open_lake(path: Path) -> Lake:
+    """Open (creating if needed) the lake at ``path`` with every namespace and table.
+
+    Raises:
+        LakeError: the folder cannot be created or written, is not a lake, or its catalog is unusable.
+    """
+    root = Path(path).expanduser().resolve()
+    _check_folder(root)
+    try:
+        (root / "warehouse").mkdir(exist_ok=True)
+        catalog = SqlCatalog(
+            CATALOG_NAME,
+            uri=f"sqlite:///{root / 'catalog.db'}",
+            warehouse=(root / "warehouse").as_uri(),
+        )
+        for ns in LAYERS:
+            catalog.create_namespace_if_not_exists(ns)
+        lake = Lake(root, catalog)
+        _create_tables(catalog, list(lake.defs.values()))
+    except LakeError:
+        raise
+    except Exception as e:
+        raise LakeError(
+            f"cannot open the Iceberg catalog of the lake {root}: {e}",
+            hint="check the folder is a geckolake lake and not damaged, or pass another --lake",
+        ) from e
+    return lake
+
+
+@contextmanager
+def _quiet_deletes() -> Iterator[None]:
+    # PyIceberg warns when an overwrite's delete matches nothing (a new partition, an empty
+    # table): expected here, and warnings are errors under pytest.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+        yield
+
+
+def _check_folder(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise LakeError(f"the lake path {root} is a file, not a folder", hint="pass a folder with --lake")
+    if root.is_dir() and any(root.iterdir()) and not any((root / m).exists() for m in _LAKE_MARKERS):
+        raise LakeError(
+            f"{root} is not empty and is not a geckolake lake",
+            hint="pass an empty or new folder with --lake (or GECKOLAKE_LAKE)",
+        )
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise LakeError(
+            f"cannot create the lake folder {root}: {e.strerror}",
+            hint="pass a writable folder with --lake (or GECKOLAKE_LAKE)",
+        ) from e
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise LakeError(
+            f"the lake folder {root} is not writable",
+            hint="fix its permissions or pass another folder with --lake (or GECKOLAKE_LAKE)",
+        )
+
+
+def _create_tables(catalog: SqlCatalog, defs: list[TableDef]) -> None:
+    existing: dict[str, set[str]] = {}
+    for d in defs:
+        ns = d.namespace
+        if ns not in existing:
+            existing[ns] = {".".join(i) for i in catalog.list_tables(ns)}
+        if d.name in existing[ns]:
+            continue
+        schema = assign_fresh_schema_ids(catalog._convert_schema_if_needed(d.schema))
+        spec = PartitionSpec()
+        if d.partition is not None:
+            source = schema.find_field(d.partition)
+            spec = PartitionSpec(
+                PartitionField(
+                    source_id=source.field_id, field_id=1000, transform=IdentityTransform(), name=d.partition
+                )
+            )
+        catalog.create_table_if_not_exists(d.name, schema=schema, partition_spec=spec)
+        log.debug("created table %s", d.name)
+
+
+def conform(data: pa.Table, schema: pa.Schema, name: str = "table") -> pa.Table:
+    """``data`` reduced to ``schema``'s columns in order and cast to its types.
+
+    Raises:
+        LakeError: a column is missing or cannot be cast.
+    """
+    missing = [f.name for f in schema if f.name not in data.column_names]
+    if missing:
+        raise LakeError(
+            f"data for {name} lacks columns {', '.join(missing)}", hint="this is a bug in geckolake"
+        )
+    try:
+        return data.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as e:
+        raise LakeError(
+            f"data for {name} does not fit its schema: {e}", hint="this is a bug in geckolake"
+        ) from e
+
+
+def new_duckdb() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB set to UTC, using only built-in extensions."""
+    import duckdb
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def register_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
+    """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none)."""
+    target = ".".join(_q(p) for p in name.split("."))
+    if files:
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        cols = ", ".join(_q(f.name) for f in schema)
+        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT {cols} FROM read_parquet([{listing}])")
+    else:
+        empty_name = "__empty_" + name.replace(".", "__")
+        con.register(empty_name, schema.empty_table())
+        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_q(empty_name)}")
+
+
+def _q(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def _local_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file"):
+        return unquote(parsed.path) if parsed.scheme else uri
+    return uri

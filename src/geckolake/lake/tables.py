@@ -1,0 +1,464 @@
+"""Every table of the lake: name, Arrow schema, declared key, identity partition column, grain.
+
+The definitions are the single source of truth for ``open_lake`` (which creates the tables),
+the transforms (which merge by ``key`` and overwrite by ``partition``) and ``docs/tables.md``.
+
+Bronze schemas come from :mod:`geckolake.transform.bronze` (the parsers own them); the copies here
+are the agreed contract, used only while that module is not importable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+STR = pa.string()
+F64 = pa.float64()
+I64 = pa.int64()
+I32 = pa.int32()
+
+LINEAGE_COLUMNS: tuple[str, ...] = ("_run_id", "_fetched_at", "_raw_sha256", "_raw_path")
+LAYERS: tuple[str, ...] = ("bronze", "silver", "gold", "ops")
+
+_LINEAGE_FIELDS = [
+    pa.field("_run_id", STR),
+    pa.field("_fetched_at", TS),
+    pa.field("_raw_sha256", STR),
+    pa.field("_raw_path", STR),
+]
+
+
+def _schema(*fields: tuple[str, pa.DataType], lineage: bool = False) -> pa.Schema:
+    out = [pa.field(name, typ) for name, typ in fields]
+    return pa.schema(out + (_LINEAGE_FIELDS if lineage else []))
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One Iceberg table: its schema, declared key, identity partition column and grain."""
+
+    name: str  # "<namespace>.<table>"
+    schema: pa.Schema
+    key: tuple[str, ...] = ()
+    partition: str | None = None  # identity-partitioned column, or None for unpartitioned
+    grain: str = ""
+
+    @property
+    def namespace(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+# --- bronze: the contract with geckolake.transform.bronze -------------------------------------
+
+_CONTRACT_BRONZE: dict[str, pa.Schema] = {
+    "coins_markets": _schema(
+        ("coin_id", STR),
+        ("symbol", STR),
+        ("name", STR),
+        ("image", STR),
+        ("vs_currency", STR),
+        ("current_price", F64),
+        ("market_cap", F64),
+        ("market_cap_rank", I64),
+        ("fully_diluted_valuation", F64),
+        ("total_volume", F64),
+        ("high_24h", F64),
+        ("low_24h", F64),
+        ("price_change_24h", F64),
+        ("price_change_percentage_24h", F64),
+        ("market_cap_change_24h", F64),
+        ("market_cap_change_percentage_24h", F64),
+        ("circulating_supply", F64),
+        ("total_supply", F64),
+        ("max_supply", F64),
+        ("ath", F64),
+        ("ath_change_percentage", F64),
+        ("ath_date", TS),
+        ("atl", F64),
+        ("atl_change_percentage", F64),
+        ("atl_date", TS),
+        ("roi_times", F64),
+        ("roi_currency", STR),
+        ("roi_percentage", F64),
+        ("last_updated", TS),
+        ("price_change_percentage_1h", F64),
+        ("price_change_percentage_24h_in_currency", F64),
+        ("price_change_percentage_7d", F64),
+        ("price_change_percentage_30d", F64),
+        ("sparkline_7d", pa.list_(F64)),
+        ("page", I32),
+        ("position", I32),
+        lineage=True,
+    ),
+    "market_chart": _schema(
+        ("coin_id", STR),
+        ("vs_currency", STR),
+        ("granularity", STR),
+        ("ts", TS),
+        ("price", F64),
+        ("market_cap", F64),
+        ("total_volume", F64),
+        ("is_last", pa.bool_()),
+        lineage=True,
+    ),
+    "global_market": _schema(
+        ("active_cryptocurrencies", I64),
+        ("upcoming_icos", I64),
+        ("ongoing_icos", I64),
+        ("ended_icos", I64),
+        ("markets", I64),
+        ("total_market_cap", pa.map_(STR, F64)),
+        ("total_volume", pa.map_(STR, F64)),
+        ("market_cap_percentage", pa.map_(STR, F64)),
+        ("market_cap_change_percentage_24h_usd", F64),
+        ("volume_change_percentage_24h_usd", F64),
+        ("updated_at", TS),
+        lineage=True,
+    ),
+    "categories": _schema(
+        ("category_id", STR),
+        ("name", STR),
+        ("market_cap", F64),
+        ("market_cap_change_24h", F64),
+        ("content", STR),
+        ("top_3_coins_id", pa.list_(STR)),
+        ("top_3_coins", pa.list_(STR)),
+        ("volume_24h", F64),
+        ("updated_at", TS),
+        ("position", I32),
+        lineage=True,
+    ),
+    "trending": _schema(
+        ("item_type", STR),
+        ("item_id", STR),
+        ("name", STR),
+        ("symbol", STR),
+        ("market_cap_rank", I64),
+        ("score", I64),
+        ("price_btc", F64),
+        ("price_usd", F64),
+        ("market_cap_usd", F64),
+        ("total_volume_usd", F64),
+        ("price_change_percentage_24h_usd", F64),
+        ("coins_count", I64),
+        ("floor_price", STR),
+        ("position", I32),
+        lineage=True,
+    ),
+    "coins_list": _schema(
+        ("coin_id", STR),
+        ("symbol", STR),
+        ("name", STR),
+        ("platforms", pa.map_(STR, STR)),
+        lineage=True,
+    ),
+    "simple_price": _schema(
+        ("coin_id", STR),
+        ("vs_currency", STR),
+        ("price", F64),
+        ("market_cap", F64),
+        ("vol_24h", F64),
+        ("change_24h", F64),
+        ("last_updated_at", TS),
+        lineage=True,
+    ),
+}
+
+_CONTRACT_QUARANTINE = pa.schema(
+    [
+        pa.field("endpoint", STR),
+        pa.field("reason", STR),
+        pa.field("record_json", STR),
+        pa.field("coin_id", STR),
+        pa.field("raw_path", STR),
+        pa.field("raw_sha256", STR),
+        pa.field("_run_id", STR),
+        pa.field("_fetched_at", TS),
+    ]
+)
+
+
+def bronze_schemas() -> tuple[dict[str, pa.Schema], pa.Schema]:
+    """The bronze schemas owned by the parsers, or the agreed contract while they are absent."""
+    try:
+        from geckolake.transform.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA
+    except ImportError:
+        return dict(_CONTRACT_BRONZE), _CONTRACT_QUARANTINE
+    return dict(BRONZE_SCHEMAS), QUARANTINE_SCHEMA
+
+
+# --- silver -----------------------------------------------------------------------------------
+
+SILVER: tuple[TableDef, ...] = (
+    TableDef(
+        "silver.coins",
+        _schema(
+            ("coin_id", STR),
+            ("symbol", STR),
+            ("name", STR),
+            ("image", STR),
+            ("market_cap_rank", I64),
+            ("rank_ts", TS),
+            ("platforms", pa.map_(STR, STR)),
+            ("name_source", STR),
+            ("first_seen", TS),
+            ("last_seen", TS),
+            ("_platforms_fetched_at", TS),
+            lineage=True,
+        ),
+        key=("coin_id",),
+        grain="one row per coin ever seen in /coins/markets or /coins/list",
+    ),
+    TableDef(
+        "silver.market_snapshots",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("snapshot_ts", TS),
+            ("symbol", STR),
+            ("name", STR),
+            ("current_price", F64),
+            ("market_cap", F64),
+            ("market_cap_rank", I64),
+            ("fully_diluted_valuation", F64),
+            ("total_volume", F64),
+            ("high_24h", F64),
+            ("low_24h", F64),
+            ("price_change_24h", F64),
+            ("price_change_percentage_24h", F64),
+            ("market_cap_change_24h", F64),
+            ("market_cap_change_percentage_24h", F64),
+            ("price_change_percentage_1h", F64),
+            ("price_change_percentage_24h_in_currency", F64),
+            ("price_change_percentage_7d", F64),
+            ("price_change_percentage_30d", F64),
+            ("circulating_supply", F64),
+            ("total_supply", F64),
+            ("max_supply", F64),
+            ("ath", F64),
+            ("ath_change_percentage", F64),
+            ("ath_date", TS),
+            ("atl", F64),
+            ("atl_change_percentage", F64),
+            ("atl_date", TS),
+            ("roi_times", F64),
+            ("roi_currency", STR),
+            ("roi_percentage", F64),
+            ("last_updated", TS),
+            ("month", STR),
+            lineage=True,
+        ),
+        key=("coin_id", "vs_currency", "snapshot_ts"),
+        partition="month",
+        grain="one row per distinct CoinGecko market snapshot (coin, currency, last_updated)",
+    ),
+    TableDef(
+        "silver.price_history",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("ts", TS),
+            ("granularity", STR),
+            ("price", F64),
+            ("market_cap", F64),
+            ("total_volume", F64),
+            ("month", STR),
+            lineage=True,
+        ),
+        key=("coin_id", "vs_currency", "ts", "granularity"),
+        partition="month",
+        grain="one row per market_chart point (coin, currency, time, granularity)",
+    ),
+    TableDef(
+        "silver.sparkline_prices",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("ts", TS),
+            ("price", F64),
+            ("snapshot_ts", TS),
+            ("month", STR),
+            lineage=True,
+        ),
+        key=("coin_id", "vs_currency", "ts"),
+        partition="month",
+        grain="one row per inferred hourly sparkline point (coin, currency, hour)",
+    ),
+    TableDef(
+        "silver.global_market",
+        _schema(
+            ("updated_at", TS),
+            ("active_cryptocurrencies", I64),
+            ("upcoming_icos", I64),
+            ("ongoing_icos", I64),
+            ("ended_icos", I64),
+            ("markets", I64),
+            ("total_market_cap_usd", F64),
+            ("total_volume_usd", F64),
+            ("btc_dominance", F64),
+            ("eth_dominance", F64),
+            ("market_cap_change_percentage_24h_usd", F64),
+            ("volume_change_percentage_24h_usd", F64),
+            ("total_market_cap", pa.map_(STR, F64)),
+            ("total_volume", pa.map_(STR, F64)),
+            ("market_cap_percentage", pa.map_(STR, F64)),
+            lineage=True,
+        ),
+        key=("updated_at",),
+        grain="one row per /global snapshot (CoinGecko's updated_at)",
+    ),
+    TableDef(
+        "silver.categories",
+        _schema(
+            ("category_id", STR),
+            ("snapshot_date", pa.date32()),
+            ("name", STR),
+            ("market_cap", F64),
+            ("market_cap_change_24h", F64),
+            ("volume_24h", F64),
+            ("content", STR),
+            ("top_3_coins_id", pa.list_(STR)),
+            ("top_3_coins", pa.list_(STR)),
+            ("position", I32),
+            ("updated_at", TS),
+            lineage=True,
+        ),
+        key=("category_id", "snapshot_date"),
+        grain="one row per category per UTC day (latest fetch of the day wins)",
+    ),
+    TableDef(
+        "silver.trending",
+        _schema(
+            ("snapshot_ts", TS),
+            ("item_type", STR),
+            ("item_id", STR),
+            ("name", STR),
+            ("symbol", STR),
+            ("market_cap_rank", I64),
+            ("score", I64),
+            ("position", I32),
+            ("price_btc", F64),
+            ("price_usd", F64),
+            ("market_cap_usd", F64),
+            ("total_volume_usd", F64),
+            ("price_change_percentage_24h_usd", F64),
+            ("coins_count", I64),
+            ("floor_price", STR),
+            lineage=True,
+        ),
+        key=("snapshot_ts", "item_type", "item_id"),
+        grain="one trending list per UTC hour (the latest fetch of the hour), one row per item",
+    ),
+)
+
+# --- gold ---------------------------------------------------------------------------------------
+
+GOLD: tuple[TableDef, ...] = (
+    TableDef(
+        "gold.coin_aggregates",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("date", pa.date32()),
+            ("symbol", STR),
+            ("name", STR),
+            ("avg_price", F64),
+            ("min_price", F64),
+            ("max_price", F64),
+            ("records_count", I64),
+            ("first_snapshot_ts", TS),
+            ("last_snapshot_ts", TS),
+            ("month", STR),
+        ),
+        key=("coin_id", "vs_currency", "date"),
+        partition="month",
+        grain="one row per coin, currency and UTC day with at least one market snapshot",
+    ),
+    TableDef(
+        "gold.coin_daily",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("date", pa.date32()),
+            ("open", F64),
+            ("high", F64),
+            ("low", F64),
+            ("close", F64),
+            ("volume", F64),
+            ("market_cap", F64),
+            ("source", STR),
+            ("observations", I64),
+            ("month", STR),
+        ),
+        key=("coin_id", "vs_currency", "date"),
+        partition="month",
+        grain="one row per coin, currency and UTC day with at least one observation",
+    ),
+)
+
+# --- ops ----------------------------------------------------------------------------------------
+
+OPS: tuple[TableDef, ...] = (
+    TableDef(
+        "ops.raw_manifest",
+        _schema(
+            ("run_id", STR),
+            ("seq", I64),
+            ("endpoint", STR),
+            ("path", STR),
+            ("params_json", STR),
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("granularity", STR),
+            ("status", I32),
+            ("outcome", STR),
+            ("error", STR),
+            ("fetched_at", TS),
+            ("elapsed_ms", F64),
+            ("attempts", I32),
+            ("sha256", STR),
+            ("size_bytes", I64),
+            ("raw_path", STR),
+        ),
+        key=("run_id", "seq"),
+        grain="one row per API request a run made (ok, quarantined or failed)",
+    ),
+    TableDef(
+        "ops.pipeline_runs",
+        _schema(
+            ("run_id", STR),
+            ("command", STR),
+            ("as_of", TS),
+            ("started_at", TS),
+            ("finished_at", TS),
+            ("status", STR),
+            ("api_calls", I64),
+            ("retries", I64),
+            ("rate_limited", I64),
+            ("failed_requests", I64),
+            ("quarantined", I64),
+            ("rows_json", STR),
+            ("error", STR),
+        ),
+        key=("run_id",),
+        grain="one row per pipeline run",
+    ),
+)
+
+
+def bronze_tables() -> tuple[TableDef, ...]:
+    """Bronze table definitions: one per endpoint plus ``bronze.quarantine`` (append-only)."""
+    schemas, quarantine = bronze_schemas()
+    defs = [
+        TableDef(f"bronze.{name}", schema, grain="one row per entity per response")
+        for name, schema in schemas.items()
+    ]
+    defs.append(TableDef("bronze.quarantine", quarantine, grain="one row per rejected record or body"))
+    return tuple(defs)
+
+
+def all_tables() -> dict[str, TableDef]:
+    """Every table of the lake by full name, in creation order."""
+    return {t.name: t for t in (*bronze_tables(), *SILVER, *GOLD, *OPS)}

@@ -1,0 +1,1 @@
+"""Gold SQL models: analysis tables with declared grain and key (one ``.sql`` file per table)."""

@@ -1,0 +1,284 @@
+"""Bronze → silver → gold: incremental per batch (``apply_batch``) or from scratch (``rebuild_all``).
+
+Both run the same SQL models (``transform/silver``, ``transform/gold``) in DuckDB over Arrow and
+commit through PyIceberg, one commit per table written:
+
+* bronze tables are appended;
+* partitioned silver tables (by ``month``) merge the batch with the existing rows of the months it
+  touches, keep one row per key (latest ``_fetched_at`` wins; ties broken by ``_raw_sha256``,
+  ``_raw_path``, then a hash of the row) and overwrite only those partitions;
+* small silver tables (coins, global_market, categories, trending) are merged and rewritten whole;
+* gold is recomputed for the (coin, currency, day) groups the batch touched and those partitions
+  are overwritten.
+
+Every merge is "pick the winner per key" over a union, which is associative and commutative, so
+applying batches one by one gives the same silver and gold as one rebuild over all of bronze.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geckolake.lake.catalog import Lake, isin, new_duckdb
+from geckolake.lake.tables import all_tables
+from geckolake.transform.models import load_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+# Bronze endpoints read by the silver models.
+SILVER_INPUTS: tuple[str, ...] = (
+    "coins_markets",
+    "market_chart",
+    "coins_list",
+    "global_market",
+    "categories",
+    "trending",
+)
+# Silver tables merged by key and partition: table -> model.
+PARTITIONED_SILVER: tuple[str, ...] = ("market_snapshots", "price_history", "sparkline_prices")
+# Small silver tables merged by key and rewritten whole.
+KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories")
+GOLD_MODELS: tuple[str, ...] = ("coin_aggregates", "coin_daily")
+
+
+@dataclass
+class TransformReport:
+    """What one ``apply_batch`` or ``rebuild_all`` did.
+
+    ``rows``: rows of the batch that landed in each table (bronze: appended; silver: distinct keys
+    of the batch; gold: groups recomputed). ``rewritten``: rows physically written per table
+    (merged partitions included). ``seconds``: wall time.
+    """
+
+    rows: dict[str, int] = field(default_factory=dict)
+    rewritten: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def total(self, layer: str) -> int:
+        """Rows landed in the tables of ``layer`` ("bronze", "silver", "gold")."""
+        return sum(n for name, n in self.rows.items() if name.startswith(layer + "."))
+
+
+def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table | None) -> TransformReport:
+    """Append a parsed batch to bronze and merge it into silver and gold.
+
+    ``bronze`` maps endpoint names ("coins_markets", "market_chart", ...) to tables with the bronze
+    schemas; ``quarantine`` holds rejected records. Re-applying the same batch changes no silver
+    or gold content.
+
+    Raises:
+        LakeError: a table is missing or data does not fit its schema.
+    """
+    started = time.perf_counter()
+    report = TransformReport()
+    conformed: dict[str, pa.Table] = {}
+    for endpoint, data in bronze.items():
+        name = f"bronze.{endpoint}"
+        conformed[endpoint] = lake.conform(name, data)
+        lake.append(name, conformed[endpoint])
+        report.rows[name] = data.num_rows
+    if quarantine is not None and quarantine.num_rows:
+        lake.append("bronze.quarantine", quarantine)
+        report.rows["bronze.quarantine"] = quarantine.num_rows
+
+    con = new_duckdb()
+    try:
+        for endpoint in SILVER_INPUTS:
+            data = conformed.get(endpoint)
+            if data is None:
+                data = lake.arrow_schema(f"bronze.{endpoint}").empty_table()
+            con.register(f"bronze_{endpoint}", data)
+        staged = _silver(lake, con, report, incremental=True)
+        _gold_incremental(lake, con, report, staged)
+    finally:
+        con.close()
+    report.seconds = time.perf_counter() - started
+    log.info("applied batch in %.2fs: %s", report.seconds, report.rows)
+    return report
+
+
+def rebuild_all(lake: Lake) -> TransformReport:
+    """Recompute silver and gold entirely from bronze (used by replay).
+
+    Gives the same silver and gold content as applying every batch in turn.
+
+    Raises:
+        LakeError: a table is missing or data does not fit its schema.
+    """
+    started = time.perf_counter()
+    report = TransformReport()
+    con = lake.connect_duckdb()
+    try:
+        for endpoint in SILVER_INPUTS:
+            con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"')
+        staged = _silver(lake, con, report, incremental=False)
+        for model in GOLD_MODELS:
+            name = f"gold.{model}"
+            con.register("prices", staged["price_history"])
+            con.register("snapshots", staged["market_snapshots"])
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW groups AS "
+                "SELECT DISTINCT coin_id, vs_currency, CAST(snapshot_ts AS DATE) AS date FROM snapshots "
+                "UNION SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) AS date FROM prices"
+            )
+            result = con.sql(load_sql("gold", model)).to_arrow_table()
+            lake.replace(name, result)
+            report.rows[name] = report.rewritten[name] = result.num_rows
+    finally:
+        con.close()
+    report.seconds = time.perf_counter() - started
+    log.info("rebuilt silver and gold in %.2fs: %s", report.seconds, report.rows)
+    return report
+
+
+# -- silver --------------------------------------------------------------------------------------
+
+
+def _silver(
+    lake: Lake, con: duckdb.DuckDBPyConnection, report: TransformReport, *, incremental: bool
+) -> dict[str, pa.Table]:
+    """Merge the registered bronze relations into every silver table.
+
+    Returns, per partitioned silver table, the batch's deduplicated rows (incremental) or the
+    table's whole new content (rebuild), for gold.
+    """
+    defs = all_tables()
+    out: dict[str, pa.Table] = {}
+    for model in PARTITIONED_SILVER + KEYED_SMALL_SILVER:
+        name = f"silver.{model}"
+        tdef = defs[name]
+        schema = lake.arrow_schema(name)
+        batch = _dedup(con, load_sql("silver", model), tdef.key, schema)
+        report.rows[name] = batch.num_rows
+        out[model] = batch
+        if not incremental:
+            lake.replace(name, batch)
+            report.rewritten[name] = batch.num_rows
+            continue
+        if batch.num_rows == 0:
+            continue
+        if tdef.partition is not None:
+            values = pc.unique(batch[tdef.partition]).to_pylist()
+            existing = lake.read(name, isin(tdef.partition, values))
+            merged = _dedup_union(con, batch, existing, tdef.key, schema)
+            lake.overwrite_partitions(name, merged)
+        else:
+            merged = _dedup_union(con, batch, lake.read(name), tdef.key, schema)
+            lake.replace(name, merged)
+        report.rewritten[name] = merged.num_rows
+    for model in ("coins", "trending"):
+        name = f"silver.{model}"
+        schema = lake.arrow_schema(name)
+        existing = lake.read(name) if incremental else schema.empty_table()
+        con.register("existing", existing)
+        before = existing.num_rows
+        merged = con.sql(load_sql("silver", model)).to_arrow_table()
+        con.unregister("existing")
+        if not incremental or _has_rows(con, model):
+            lake.replace(name, merged)
+            report.rewritten[name] = merged.num_rows
+        report.rows[name] = merged.num_rows - before if incremental else merged.num_rows
+    return out
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, model: str) -> bool:
+    sources = ("bronze_coins_markets", "bronze_coins_list") if model == "coins" else ("bronze_trending",)
+    return any((con.execute(f"SELECT count(*) FROM {s}").fetchone() or (0,))[0] > 0 for s in sources)
+
+
+def _order_clause(alias: str) -> str:
+    return (
+        f"{alias}._fetched_at DESC NULLS LAST, {alias}._raw_sha256 DESC NULLS LAST, "
+        f"{alias}._raw_path DESC NULLS LAST, hash({alias}) DESC"
+    )
+
+
+def _partition_clause(alias: str, key: tuple[str, ...]) -> str:
+    return ", ".join(f'{alias}."{k}"' for k in key)
+
+
+def _dedup(
+    con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...], schema: pa.Schema
+) -> pa.Table:
+    """Rows of ``select_sql``, one per ``key``: the latest fetch wins."""
+    sql = (
+        f"SELECT c.* FROM ({select_sql}) c QUALIFY row_number() OVER "
+        f"(PARTITION BY {_partition_clause('c', key)} ORDER BY {_order_clause('c')}) = 1"
+    )
+    return _cast(con.sql(sql).to_arrow_table(), schema)
+
+
+def _dedup_union(
+    con: duckdb.DuckDBPyConnection,
+    batch: pa.Table,
+    existing: pa.Table,
+    key: tuple[str, ...],
+    schema: pa.Schema,
+) -> pa.Table:
+    """``batch`` merged into ``existing``, one row per ``key``: the latest fetch wins."""
+    con.register("batch_rows", batch)
+    con.register("existing_rows", _cast(existing, schema))
+    try:
+        return _dedup(con, "SELECT * FROM batch_rows UNION ALL SELECT * FROM existing_rows", key, schema)
+    finally:
+        con.unregister("batch_rows")
+        con.unregister("existing_rows")
+
+
+def _cast(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    return data.select(schema.names).cast(schema)
+
+
+# -- gold ----------------------------------------------------------------------------------------
+
+
+def _gold_incremental(
+    lake: Lake, con: duckdb.DuckDBPyConnection, report: TransformReport, staged: Mapping[str, pa.Table]
+) -> None:
+    """Recompute gold for the (coin, currency, day) groups the batch touched."""
+    con.register("batch_prices", staged["price_history"])
+    con.register("batch_snapshots", staged["market_snapshots"])
+    # A daily point at D 00:00 is also the close of D-1, so it touches both days.
+    groups = con.sql(
+        "SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) AS date FROM batch_prices "
+        "UNION SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) - 1 FROM batch_prices "
+        "WHERE granularity = 'daily' "
+        "UNION SELECT DISTINCT coin_id, vs_currency, CAST(snapshot_ts AS DATE) FROM batch_snapshots"
+    ).to_arrow_table()
+    if groups.num_rows == 0:
+        return
+    con.register("groups", groups)
+    months_row = con.execute(
+        "SELECT list(DISTINCT m ORDER BY m) FROM (SELECT strftime(date, '%Y-%m') AS m FROM groups "
+        "UNION SELECT strftime(date + 1, '%Y-%m') FROM groups)"
+    ).fetchone()
+    months: list[str] = list(months_row[0]) if months_row else []
+    gold_row = con.execute("SELECT list(DISTINCT strftime(date, '%Y-%m')) FROM groups").fetchone()
+    gold_months: list[str] = list(gold_row[0]) if gold_row else []
+    con.register("prices", lake.read("silver.price_history", isin("month", months)))
+    con.register("snapshots", lake.read("silver.market_snapshots", isin("month", months)))
+    for model in GOLD_MODELS:
+        name = f"gold.{model}"
+        schema = lake.arrow_schema(name)
+        fresh = _cast(con.sql(load_sql("gold", model)).to_arrow_table(), schema)
+        con.register("existing_gold", _cast(lake.read(name, isin("month", gold_months)), schema))
+        con.register("fresh_gold", fresh)
+        merged = con.sql(
+            "SELECT * FROM fresh_gold UNION ALL SELECT e.* FROM existing_gold e ANTI JOIN groups g "
+            "ON e.coin_id = g.coin_id AND e.vs_currency = g.vs_currency AND e.date = g.date"
+        ).to_arrow_table()
+        con.unregister("existing_gold")
+        con.unregister("fresh_gold")
+        lake.overwrite_partitions(name, merged)
+        report.rows[name] = fresh.num_rows
+        report.rewritten[name] = merged.num_rows

@@ -1,0 +1,1 @@
+"""Silver SQL models: conformed entities with declared keys (one ``.sql`` file per table)."""

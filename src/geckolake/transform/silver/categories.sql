@@ -1,0 +1,23 @@
+-- model: silver.categories (stage; merged latest-fetch-wins by key, small table rewritten whole)
+-- grain: one row per category per UTC day
+-- key: category_id, snapshot_date (UTC date of CoinGecko's updated_at, or of the fetch when absent)
+-- partition: none
+-- input: bronze_categories
+SELECT
+    category_id,
+    CAST(coalesce(updated_at, _fetched_at) AS DATE) AS snapshot_date,
+    name,
+    market_cap,
+    market_cap_change_24h,
+    volume_24h,
+    content,
+    top_3_coins_id,
+    top_3_coins,
+    position,
+    updated_at,
+    _run_id,
+    _fetched_at,
+    _raw_sha256,
+    _raw_path
+FROM bronze_categories
+WHERE category_id IS NOT NULL AND coalesce(updated_at, _fetched_at) IS NOT NULL

@@ -1,0 +1,27 @@
+-- model: silver.price_history (stage: bronze rows -> silver candidates; merged latest-fetch-wins by key)
+-- grain: one row per /market_chart point
+-- key: coin_id, vs_currency, ts, granularity
+-- partition: month ('YYYY-MM' of ts)
+-- input: bronze_market_chart
+-- Daily bodies end with CoinGecko's live "now" point, which is not aligned to 00:00 UTC: it is a
+-- live price (already captured by market snapshots), not a daily point, so granularity 'daily'
+-- keeps only points at exactly 00:00 UTC. Hourly and 5-minute points are all kept.
+SELECT
+    coin_id,
+    vs_currency,
+    ts,
+    granularity,
+    price,
+    market_cap,
+    total_volume,
+    strftime(ts, '%Y-%m') AS month,
+    _run_id,
+    _fetched_at,
+    _raw_sha256,
+    _raw_path
+FROM bronze_market_chart
+WHERE coin_id IS NOT NULL
+  AND vs_currency IS NOT NULL
+  AND ts IS NOT NULL
+  AND granularity IS NOT NULL
+  AND (granularity <> 'daily' OR ts = date_trunc('day', ts))
