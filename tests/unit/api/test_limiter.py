@@ -1,0 +1,131 @@
+"""Limiter arithmetic on a virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from virtual_time import VirtualTime
+
+from geckolake.api.limiter import RateLimiter
+
+
+def limiter(rate: float, vt: VirtualTime, **kwargs: object) -> RateLimiter:
+    return RateLimiter(rate, clock=vt.clock, sleep=vt.sleep, **kwargs)  # type: ignore[arg-type]
+
+
+def test_interval_includes_safety_margin() -> None:
+    vt = VirtualTime()
+    assert limiter(600, vt).interval_s == pytest.approx(60 / (600 * 0.98))
+    assert limiter(30, vt, safety=1.0).interval_s == pytest.approx(2.0)
+
+
+def test_sequential_starts_are_spaced_and_first_is_immediate() -> None:
+    vt = VirtualTime(start=100.0)
+    lim = limiter(60, vt, safety=1.0)
+    starts = [vt.run(lim.acquire()) for _ in range(4)]
+    assert starts == pytest.approx([100.0, 101.0, 102.0, 103.0])
+
+
+def test_concurrent_tasks_share_one_schedule() -> None:
+    vt = VirtualTime()
+    lim = limiter(600, vt, safety=1.0)
+
+    async def many() -> list[float]:
+        return list(await asyncio.gather(*(lim.acquire() for _ in range(10))))
+
+    starts = sorted(vt.run(many()))
+    assert starts == pytest.approx([i * 0.1 for i in range(10)])
+
+
+def test_idle_time_does_not_accumulate_a_burst() -> None:
+    vt = VirtualTime()
+    lim = limiter(60, vt, safety=1.0)
+    assert lim.reserve() == 0.0
+    vt.now = 1000.0
+    assert [lim.reserve(), lim.reserve(), lim.reserve()] == pytest.approx([1000.0, 1001.0, 1002.0])
+
+
+def test_burst_allows_that_many_immediate_starts() -> None:
+    vt = VirtualTime()
+    lim = limiter(60, vt, safety=1.0, burst=3)
+    assert [lim.reserve() for _ in range(5)] == pytest.approx([0, 0, 0, 1, 2])
+
+
+@given(
+    rate=st.floats(min_value=1, max_value=10_000),
+    calls=st.integers(min_value=2, max_value=200),
+    gaps=st.lists(st.floats(min_value=0, max_value=5), min_size=200, max_size=200),
+)
+def test_no_window_of_one_interval_holds_two_starts(rate: float, calls: int, gaps: list[float]) -> None:
+    vt = VirtualTime()
+    lim = limiter(rate, vt)
+    starts = []
+    for i in range(calls):
+        vt.now += gaps[i] * lim.interval_s  # callers arrive at arbitrary times
+        starts.append(lim.reserve())
+    spacing = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(spacing) >= lim.interval_s * (1 - 1e-9)
+    assert all(s >= 0 for s in starts)
+
+
+def test_429_pauses_everyone_and_halves_rate() -> None:
+    vt = VirtualTime()
+    lim = limiter(60, vt, safety=1.0)
+
+    async def scenario() -> list[float]:
+        first = await lim.acquire()  # t=0
+        waiting = [asyncio.ensure_future(lim.acquire()) for _ in range(3)]  # booked 1, 2, 3
+        await asyncio.sleep(0)
+        lim.on_rate_limited(started_at=first, wait_s=10.0)
+        return list(await asyncio.gather(*waiting))
+
+    starts = sorted(vt.run(scenario()))
+    assert lim.rate_per_min == pytest.approx(30)
+    assert starts[0] >= 10.0  # nobody sent during the pause
+    assert starts == pytest.approx([10.0, 12.0, 14.0])  # and afterwards at the halved rate
+
+
+def test_one_burst_of_429s_slows_down_once() -> None:
+    vt = VirtualTime()
+    lim = limiter(100, vt)
+    started = [lim.reserve() for _ in range(4)]
+    vt.now = started[-1] + 0.5
+    for s in started:  # all in flight before the first 429 came back
+        lim.on_rate_limited(started_at=s, wait_s=1.0)
+    assert lim.rate_per_min == pytest.approx(50)
+    vt.now = 5.0
+    lim.on_rate_limited(started_at=4.9, wait_s=1.0)  # a request sent after the slowdown
+    assert lim.rate_per_min == pytest.approx(25)
+
+
+def test_rate_recovers_gradually_and_never_exceeds_target() -> None:
+    vt = VirtualTime()
+    lim = limiter(100, vt, recover_successes=10)
+    lim.on_rate_limited(started_at=0.0, wait_s=0.0)
+    assert lim.rate_per_min == pytest.approx(50)
+    lim.on_success()
+    assert lim.rate_per_min == pytest.approx(60)
+    for _ in range(20):
+        lim.on_success()
+    assert lim.rate_per_min == pytest.approx(100)
+
+
+def test_rate_has_a_floor() -> None:
+    vt = VirtualTime()
+    lim = limiter(100, vt, min_rate_fraction=0.1)
+    for i in range(20):
+        vt.now = float(i)
+        lim.on_rate_limited(started_at=vt.now, wait_s=0.0)
+    assert lim.rate_per_min == pytest.approx(10)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"rate_per_min": 0}, {"rate_per_min": 10, "burst": 0}, {"rate_per_min": 10, "safety": 0}]
+)
+def test_invalid_settings(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RateLimiter(**kwargs)  # type: ignore[arg-type]
