@@ -14,6 +14,7 @@ from typing import Any
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Largest instant we accept: 9999-12-31T23:59:59Z, the end of Python's and Arrow's calendar.
 MAX_EPOCH_SECONDS = 253_402_300_799
+_INT64_MIN, _INT64_END = -(2**63), 2**63
 _STRIP = str.maketrans("", "", "$,_ \u00a0")
 
 
@@ -53,12 +54,16 @@ def to_int(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number = to_float(value, field)
-    if number is None:
-        return None
-    if not number.is_integer():
-        raise RecordError(f"{field}: expected a whole number, got {_short(value)}")
+        number: int | float = value
+    else:
+        as_float = to_float(value, field)
+        if as_float is None:
+            return None
+        if not as_float.is_integer():
+            raise RecordError(f"{field}: expected a whole number, got {_short(value)}")
+        number = as_float
+    if not _INT64_MIN <= number < _INT64_END:
+        raise RecordError(f"{field}: {_short(value)} does not fit a 64-bit integer")
     return int(number)
 
 
