@@ -81,10 +81,13 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
             rows = RowBuilder(BRONZE_SCHEMAS[table])
             _ROW_PARSERS[request.endpoint][1](request, data, rows, quarantine)
             result_table = rows.to_table(lineage)
-    except (ParseError, BodyError) as e:
-        log.warning("unusable %s body %s: %s", request.endpoint, lineage.raw_path, e)
+    except (ParseError, BodyError, pa.ArrowException, OverflowError, ValueError, TypeError) as e:
+        # ParseError/BodyError are expected; the others are a safety net (a value that slipped past
+        # the readers) so that bad data never stops a run: the whole body goes to quarantine.
+        reason = str(e) if isinstance(e, ParseError | BodyError) else f"could not build rows: {e!r}"
+        log.warning("unusable %s body %s: %s", request.endpoint, lineage.raw_path, reason)
         whole = Quarantine(request.endpoint, default_coin_id=coin_id)
-        whole.add(str(e), whole_body=True)
+        whole.add(reason, whole_body=True)
         return ParseResult({table: _empty(table, lineage)}, whole.to_table(lineage), ok=False, points=0)
     if len(quarantine):
         log.info("%d record(s) of %s quarantined", len(quarantine), lineage.raw_path)
