@@ -8,6 +8,7 @@ latency → fault → handler (cached per simulated minute or second) → reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -174,10 +175,8 @@ class SimulatorApp:
         if fault == "500":
             return Reply(500, b'{"status":500,"error":"Internal Server Error"}', rl_headers), fault
         if fault == "timeout":
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.shutdown.wait(), timeout=self.cfg.timeout_s)
-            except TimeoutError:
-                pass
         if fault == "malformed":
             return Reply(200, MALFORMED, rl_headers), fault
         reply = self._compute(path, pairs, match)

@@ -122,11 +122,10 @@ def _candles(sim: Sim, coin: Coin, cur: str, closes: np.ndarray, size: int, now_
     inst = np.minimum(closes[:, None] + offsets[None, :], live)
     prices = market.series(coin, inst.ravel(), cur)[0].reshape(inst.shape)
     on = sim.quirks
-    rows = [
-        [int(c) * 1000, ohlc_round(float(r[0]), on), ohlc_round(float(r.max()), on), ohlc_round(float(r.min()), on),
-         ohlc_round(float(r[-1]), on)]
-        for c, r in zip(closes.tolist(), prices, strict=True)
-    ]  # fmt: skip
+    rows = []
+    for close, r in zip(closes.tolist(), prices, strict=True):
+        o, h, lo, c = (ohlc_round(float(v), on) for v in (r[0], r.max(), r.min(), r[-1]))
+        rows.append([int(close) * 1000, o, h, lo, c])
     return ok(rows, cache_s=900)
 
 

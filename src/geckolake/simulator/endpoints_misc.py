@@ -12,6 +12,8 @@ from geckolake.simulator.quirks import iso_ms, money
 from geckolake.simulator.replies import Reply, error_simple, ok
 from geckolake.simulator.universe import DAY
 
+NFT_IMG = "https://coin-images.coingecko.com/nft_contracts/images"
+
 
 def ping(sim: Sim, req: Request) -> Reply:
     return ok({"gecko_says": "(V3) To the Moon!"}, cache_s=0)
@@ -164,7 +166,7 @@ def _nfts(sim: Sim, hour: int) -> list[dict[str, object]]:
                 "id": f"sim-nft-{i + 1}",
                 "name": f"Sim NFT {i + 1}",
                 "symbol": f"SNFT{i + 1}",
-                "thumb": f"https://coin-images.coingecko.com/nft_contracts/images/{4200 + i}/standard/nft.png",
+                "thumb": f"{NFT_IMG}/{4200 + i}/standard/nft.png",
                 "nft_contract_id": 4200 + i,
                 "native_currency_symbol": "eth",
                 "floor_price_in_native_currency": floor,

@@ -56,7 +56,7 @@ def ohlc_round(x: float, on: bool) -> float:
         return x
     if abs(x) >= 1:
         return round(x, 2)
-    return round(x, 2 - int(math.floor(math.log10(abs(x)))) + 3)
+    return round(x, 5 - math.floor(math.log10(abs(x))))
 
 
 def money(x: float) -> str:

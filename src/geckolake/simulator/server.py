@@ -42,7 +42,9 @@ def _bind(cfg: SimulatorConfig) -> socket.socket:
     try:
         sock = socket.create_server((cfg.host, cfg.port), reuse_port=False)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {cfg.host}:{cfg.port}: {exc}", hint="pick another --port (0 = any free port)") from exc
+        raise ConfigError(
+            f"cannot listen on {cfg.host}:{cfg.port}: {exc}", hint="pick another --port (0 = any free port)"
+        ) from exc
     # Nagle + delayed ACK would add ~40 ms to small answers sent as header and body writes.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
@@ -74,13 +76,17 @@ def running_simulator(cfg: SimulatorConfig) -> Iterator[str]:
         ConfigError: the address cannot be bound or the server did not start.
     """
     server, sock, url = _make(cfg, announce=False)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="geckolake-simulator", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="geckolake-simulator", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
-            raise ConfigError("the simulator did not start", hint="run `geckolake simulator` to see its error")
+            raise ConfigError(
+                "the simulator did not start", hint="run `geckolake simulator` to see its error"
+            )
         time.sleep(0.005)
     try:
         yield url

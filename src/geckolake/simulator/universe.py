@@ -40,11 +40,56 @@ _REAL: tuple[tuple[str, str, str, float, float, float | None, float], ...] = (
     ("ethereum-classic", "etc", "Ethereum Classic", 25.0, 147e6, 210e6, 8.0),
 )
 _STABLES = {"tether", "usd-coin", "dai"}
-_WORDS = (
-    "nova lumen zenith aether quant orbit pixel vault nexus ember flux cipher delta astra echo "
-    "helix krypt lyra magma neon onyx prism quasar radix sigma terra ultra vertex warp xeno yield "
-    "zephyr apex blaze coral drift frost gala harbor iris jade kite lotus mint nimbus opal pulse"
-).split()
+_MARKET_IMG = "https://coin-images.coingecko.com/markets/images"
+_WORDS = [
+    "nova",
+    "lumen",
+    "zenith",
+    "aether",
+    "quant",
+    "orbit",
+    "pixel",
+    "vault",
+    "nexus",
+    "ember",
+    "flux",
+    "cipher",
+    "delta",
+    "astra",
+    "echo",
+    "helix",
+    "krypt",
+    "lyra",
+    "magma",
+    "neon",
+    "onyx",
+    "prism",
+    "quasar",
+    "radix",
+    "sigma",
+    "terra",
+    "ultra",
+    "vertex",
+    "warp",
+    "xeno",
+    "yield",
+    "zephyr",
+    "apex",
+    "blaze",
+    "coral",
+    "drift",
+    "frost",
+    "gala",
+    "harbor",
+    "iris",
+    "jade",
+    "kite",
+    "lotus",
+    "mint",
+    "nimbus",
+    "opal",
+    "pulse",
+]
 _SUFFIX = ("protocol", "network", "finance", "dao", "chain", "swap", "token", "labs", "ai", "inu")
 _CATEGORIES = (
     ("layer-1", "Layer 1 (L1)"),
@@ -121,10 +166,7 @@ def build_universe(n_coins: int, seed: int, ref_day: int) -> Universe:
     coins: list[Coin] = []
     seen: set[str] = set()
     for i in range(n_coins):
-        if i < len(_REAL):
-            coin = _real_coin(i, rng, ref_day)
-        else:
-            coin = _generated_coin(i, rng, ref_day, seen)
+        coin = _real_coin(i, rng, ref_day) if i < len(_REAL) else _generated_coin(i, rng, ref_day, seen)
         seen.add(coin.id)
         coins.append(coin)
     _assign_categories(coins, rng)
@@ -256,6 +298,7 @@ def _assign_categories(coins: list[Coin], rng: random.Random) -> None:
 def _exchanges(rng: random.Random) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     volume = 450_000.0
+    year: int | None
     for i in range(120):
         if i < len(_EXCHANGES):
             eid, name, year, country = _EXCHANGES[i]
@@ -276,7 +319,7 @@ def _exchanges(rng: random.Random) -> list[dict[str, object]]:
                 "country": country,
                 "description": "" if i % 3 else f"{name} is a cryptocurrency exchange.",
                 "url": f"https://www.{eid.split('_')[0]}.com/",
-                "image": f"https://coin-images.coingecko.com/markets/images/{52 + i}/small/{eid}.png?1706864274",
+                "image": f"{_MARKET_IMG}/{52 + i}/small/{eid}.png?1706864274",
                 "has_trading_incentive": False,
                 "trust_score": trust,
                 "trust_score_rank": i + 1,
