@@ -32,13 +32,18 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")]
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")
+]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="settings file [env GECKOLAKE_CONFIG; default ./geckolake.toml]")
+    Path | None,
+    typer.Option("--config", help="settings file [env GECKOLAKE_CONFIG; default ./geckolake.toml]"),
 ]
 PlanOpt = Annotated[str | None, typer.Option("--plan", help="public|demo|analyst|lite|pro|enterprise")]
 CoinsOpt = Annotated[int | None, typer.Option("--coins", help="markets depth: top N coins [250]")]
-HistCoinsOpt = Annotated[int | None, typer.Option("--history-coins", help="daily history for the top K coins [10]")]
+HistCoinsOpt = Annotated[
+    int | None, typer.Option("--history-coins", help="daily history for the top K coins [10]")
+]
 HistDaysOpt = Annotated[int | None, typer.Option("--history-days", help="daily history depth in days [365]")]
 HourlyOpt = Annotated[int | None, typer.Option("--hourly-days", help="hourly history depth, 0 = none [0]")]
 VsOpt = Annotated[str | None, typer.Option("--vs-currency", help="quote currency [usd]")]
@@ -252,7 +257,9 @@ def _require_lake(path: Path) -> None:
     from geckolake.errors import LakeError
 
     if not (path / "catalog.db").is_file():
-        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
+        raise LakeError(
+            f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake"
+        )
 
 
 @app.command()
@@ -277,7 +284,9 @@ def sql(
     query: Annotated[str, typer.Argument(help="one SELECT; tables as bronze.x, silver.x, gold.x, ops.x")],
     lake: LakeOpt = None,
     config: ConfigOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")
+    ] = "table",
 ) -> None:
     """Run a read-only SQL query (DuckDB dialect) on the lake's current snapshots."""
     from geckolake.lake.catalog import open_lake
@@ -371,13 +380,17 @@ def simulator(
     coins: Annotated[int, typer.Option(help="number of simulated coins")] = 2000,
     seed: Annotated[int, typer.Option(help="market seed; same seed and --now give identical bodies")] = 42,
     plan: Annotated[str, typer.Option(help="public|demo|analyst|lite|pro|enterprise|unlimited")] = "pro",
-    rate_per_min: Annotated[float | None, typer.Option(help="override the plan's rate limit")] = None,
+    rate_per_min: Annotated[int | None, typer.Option(help="override the plan's rate limit")] = None,
     latency_ms: Annotated[float, typer.Option(help="added latency per response")] = 0.0,
-    faults: Annotated[str, typer.Option(help="e.g. 500=0.05,timeout=0.02,malformed=0.01,truncated=0.01,drift=0.02")] = "",
+    faults: Annotated[
+        str, typer.Option(help="e.g. 500=0.05,timeout=0.02,malformed=0.01,truncated=0.01,drift=0.02")
+    ] = "",
     fixtures: Annotated[Path | None, typer.Option(help="serve recorded bodies from this folder")] = None,
     now: Annotated[datetime | None, typer.Option(help="freeze simulated time at this UTC instant")] = None,
     api_key: Annotated[str | None, typer.Option(help="require this key (401 / 10002 otherwise)")] = None,
-    clean: Annotated[bool, typer.Option("--clean", help="turn off real-world quirks (for benchmarks)")] = False,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="turn off real-world quirks (for benchmarks)")
+    ] = False,
 ) -> None:
     """Serve a faithful fake CoinGecko API under /api/v3 until SIGINT/SIGTERM."""
     from datetime import UTC
@@ -388,8 +401,18 @@ def simulator(
         now = now.replace(tzinfo=UTC)
     serve(
         SimulatorConfig(
-            host=host, port=port, coins=coins, seed=seed, plan=plan, rate_per_min=rate_per_min,
-            latency_ms=latency_ms, faults=faults, fixtures=fixtures, now=now, api_key=api_key, clean=clean,
+            host=host,
+            port=port,
+            coins=coins,
+            seed=seed,
+            plan=plan,
+            rate_per_min=rate_per_min,
+            latency_ms=latency_ms,
+            faults=faults,
+            fixtures=fixtures,
+            now=now,
+            api_key=api_key,
+            clean=clean,
         )  # fmt: skip
     )
 

@@ -129,7 +129,7 @@ def test_faults_complete_quarantine_and_the_next_run_fills(tmp_path: Path, simul
     reference = lake_hashes(ref_lake)
     lake = tmp_path / "lake"
     faults = "500=0.05,timeout=0.02,malformed=0.01,truncated=0.01,drift=0.02"
-    with simulator(faults=faults, fault_timeout_s=3.0) as url:
+    with simulator(faults=faults, timeout_s=3.0) as url:
         cli = Cli(lake, url, base_env(lake, url), )
         first = cli(*args, GECKOLAKE_TIMEOUT_S="1", check=True)
         assert "partial" in first.stdout or "succeeded" in first.stdout
