@@ -201,7 +201,8 @@ def _trend_categories(sim: Sim, live_s: int) -> list[dict[str, object]]:
                 "name": name,
                 "market_cap_1h_change": change / 24,
                 "slug": cid,
-                "coins_count": str(len(members)),  # a string in real bodies
+                # a string in real bodies, a number in the specs and the SDK
+                "coins_count": str(len(members)) if sim.quirks else len(members),
                 "data": {
                     "market_cap": cap,
                     "market_cap_btc": cap / btc,

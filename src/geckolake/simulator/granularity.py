@@ -99,9 +99,10 @@ def ohlc_candle_s(days: float) -> int:
 
 
 def ohlc_closes(from_s: int, to_s: int, size: int, listing_s: int) -> I64:
-    """Candle close times (the OHLC timestamp is the close) for candles overlapping (from, to]."""
+    """Candle close times (the OHLC timestamp is the close): whole candles after ``from`` up to
+    the one still forming at ``to`` (7 days of 4 h candles → 42, as recorded)."""
     lo = max(from_s, listing_s)
-    first = (lo // size + 1) * size
+    first = -(-(lo + size) // size) * size
     last = -(-to_s // size) * size
     if last < first:
         return np.empty(0, dtype=np.int64)

@@ -17,7 +17,8 @@ import yaml
 from conftest import REFERENCE
 
 SPECS = {
-    name: yaml.safe_load((REFERENCE / f"coingecko-{name}-api-v3.openapi.yml").read_text()) for name in ("demo", "pro")
+    name: yaml.safe_load((REFERENCE / f"coingecko-{name}-api-v3.openapi.yml").read_text())
+    for name in ("demo", "pro")
 }
 
 CASES: list[tuple[str, str]] = [
@@ -25,7 +26,10 @@ CASES: list[tuple[str, str]] = [
     ("/coins/list", ""),
     ("/coins/list", "include_platform=true"),
     ("/coins/markets", "vs_currency=usd"),
-    ("/coins/markets", "vs_currency=eur&per_page=250&page=1&sparkline=true&price_change_percentage=1h,24h,7d,1y"),
+    (
+        "/coins/markets",
+        "vs_currency=eur&per_page=250&page=1&sparkline=true&price_change_percentage=1h,24h,7d,1y",
+    ),
     ("/coins/markets", "vs_currency=btc&order=volume_desc&per_page=50&page=2&precision=4"),
     ("/coins/markets", "vs_currency=usd&ids=bitcoin,tether&category=stablecoins"),
     ("/coins/markets", "vs_currency=usd&page=99"),
@@ -119,7 +123,9 @@ def check(body: Any, schema: dict[str, Any], path: str) -> None:
 @pytest.mark.parametrize("spec", ["demo", "pro"])
 @pytest.mark.parametrize(("path", "query"), CASES)
 @pytest.mark.parametrize("mode", ["quirky", "clean"])
-def test_endpoint_matches_spec(spec: str, path: str, query: str, mode: str, request: pytest.FixtureRequest) -> None:
+def test_endpoint_matches_spec(
+    spec: str, path: str, query: str, mode: str, request: pytest.FixtureRequest
+) -> None:
     if path not in SPECS[spec]["paths"]:
         pytest.skip(f"{path} is not in the {spec} spec")
     base = request.getfixturevalue(f"{mode}_url")

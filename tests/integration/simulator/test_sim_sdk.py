@@ -40,7 +40,14 @@ CALLS: dict[str, Callable[[Coingecko], Any]] = {
 # coingecko-sdk types these three as ONE object although CoinGecko (and every recorded body)
 # answers a JSON list, so strict validation cannot pass against any faithful server.
 SDK_TYPES_A_LIST_AS_OBJECT = {"categories", "categories.list", "exchanges"}
-QUIRK_SAFE = {"coins.markets", "market_chart", "market_chart_max", "market_chart_range", "ohlc", "simple.price"}
+QUIRK_SAFE = {
+    "coins.markets",
+    "market_chart",
+    "market_chart_max",
+    "market_chart_range",
+    "ohlc",
+    "simple.price",
+}
 
 
 @pytest.fixture(scope="module", params=[("demo", False), ("pro", False), ("pro", True)], ids=str)
