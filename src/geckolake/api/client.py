@@ -37,6 +37,7 @@ from geckolake import __version__
 from geckolake.api.endpoints import ApiRequest, ApiResponse
 from geckolake.api.limiter import Clock, RateLimiter, Sleep
 from geckolake.api.plans import Plan
+from geckolake.api.redaction import install as install_redaction
 from geckolake.api.redaction import redact, register_secret
 from geckolake.api.retry import (
     RATE_LIMITED_STATUS,
@@ -139,6 +140,8 @@ class CoinGeckoClient:
         headers = {"user-agent": USER_AGENT, "accept": "application/json"}
         if self._api_key:
             register_secret(self._api_key)
+            # Covers handlers configured before the client exists (the CLI's); later ones call install().
+            install_redaction()
             if plan.key_header:
                 headers[plan.key_header] = self._api_key
             else:
@@ -192,6 +195,7 @@ class CoinGeckoClient:
                 return outcome
             if attempt >= self.policy.max_attempts:
                 self.stats.failed += 1
+                logger.info("giving up on %s after %d attempts: %s", req.describe(), attempt, outcome.cause)
                 raise FetchFailed(
                     f"{req.endpoint} {req.describe()} failed after {attempt} attempts: {outcome.cause}",
                     endpoint=req.endpoint,

@@ -5,13 +5,15 @@ token bucket with a burst of ``burst`` requests, 1 by default). ``safety`` (0.98
 under the limit because CoinGecko counts in windows we cannot see exactly (a request that leaves on
 time can still arrive early in the next window after a network hiccup).
 
-Each caller *reserves* its slot synchronously (no ``await`` between reading and advancing the
-schedule, so asyncio tasks cannot race) and then sleeps until it. A 429 means our idea of the limit
-is wrong (another process shares the key, the plan's figure changed): :meth:`RateLimiter.on_rate_limited`
-pauses everyone until the server's ``retry-after`` and halves the rate; each success afterwards
-gives back a small step, so the rate recovers over about ``recover_successes`` calls (AIMD, as TCP
-congestion control does). Pending reservations are invalidated by a pause (their tasks re-reserve),
-so nothing is sent during it.
+Callers pass through one FIFO gate (an ``asyncio.Lock``): the task at the head sleeps until the
+schedule allows a start, and the schedule advances from the moment it was actually *released*, not
+from when it was due. So a stalled event loop that wakes a task late pushes the following starts back
+instead of letting two requests go out back to back (booking slots in advance would compress them).
+A 429 means our idea of the limit is wrong (another process shares the key, the plan's figure
+changed): :meth:`RateLimiter.on_rate_limited` pauses everyone until the server's ``retry-after`` and
+halves the rate; each success afterwards gives back a small step, so the rate recovers over about
+``recover_successes`` calls (AIMD, as TCP congestion control does). The task waiting at the gate
+re-reads the pause and the rate after every sleep, so nothing starts during a pause.
 
 The clock and sleep are injected so unit tests can drive the arithmetic without waiting.
 """
@@ -62,7 +64,7 @@ class RateLimiter:
         self._rate = self.target_rate_per_min
         self._tat = float("-inf")  # theoretical arrival time of the next request (GCRA)
         self._paused_until = float("-inf")
-        self._generation = 0  # bumped by a pause: reservations made before it are void
+        self._gate = asyncio.Lock()  # FIFO: requests start in the order they asked
         self._last_slowdown = float("-inf")
 
     @property
@@ -79,27 +81,23 @@ class RateLimiter:
     def paused_until(self) -> float:
         return self._paused_until
 
-    def reserve(self) -> float:
-        """Book the next start slot and return its time on the injected clock (may be now)."""
-        now = self._clock()
-        interval = self.interval_s
-        tolerance = (self.burst - 1) * interval
-        tat = max(self._tat, now, self._paused_until)
-        start = max(now, self._paused_until, tat - tolerance)
-        self._tat = tat + interval
-        return start
+    def _earliest_start(self) -> float:
+        """When the next start is allowed: GCRA with ``burst - 1`` intervals of tolerance."""
+        tolerance = (self.burst - 1) * self.interval_s
+        return max(self._tat - tolerance, self._paused_until)
 
     async def acquire(self) -> float:
-        """Wait for this caller's start slot; return the clock time at which it may send."""
-        while True:
-            generation = self._generation
-            start = self.reserve()
-            delay = start - self._clock()
-            if delay > 0:
+        """Wait for this caller's turn; return the clock time at which it may send."""
+        async with self._gate:
+            while True:
+                # Re-read on each pass: a pause or slowdown may have arrived while we slept.
+                delay = self._earliest_start() - self._clock()
+                if delay <= 0:
+                    break
                 await self._sleep(delay)
-            if generation == self._generation:
-                return max(start, self._clock())
-            # A pause arrived while we slept: our slot may fall inside it, book again.
+            released = self._clock()
+            self._tat = max(self._tat, released) + self.interval_s
+            return released
 
     def on_success(self) -> None:
         """A request went through: creep back towards the target rate."""
@@ -121,9 +119,4 @@ class RateLimiter:
             logger.info(
                 "rate limited (429): pausing %.1fs, pacing %.1f → %.1f calls/min", wait_s, old, self._rate
             )
-        until = now + max(0.0, wait_s)
-        if until > self._paused_until:
-            self._paused_until = until
-        # Restart the schedule at the end of the pause; tasks holding older slots re-reserve.
-        self._tat = self._paused_until
-        self._generation += 1
+        self._paused_until = max(self._paused_until, now + max(0.0, wait_s))
