@@ -128,8 +128,8 @@ def rebuild_all(lake: Lake) -> TransformReport:
             con.register("snapshots", staged["market_snapshots"])
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW groups AS "
-                "SELECT DISTINCT coin_id, vs_currency, CAST(snapshot_ts AS DATE) AS date FROM snapshots "
-                "UNION SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) AS date FROM prices"
+                "SELECT DISTINCT coin_id, vs_currency, utc_date(snapshot_ts) AS date FROM snapshots "
+                "UNION SELECT DISTINCT coin_id, vs_currency, utc_date(ts) AS date FROM prices"
             )
             result = con.sql(load_sql("gold", model)).to_arrow_table()
             lake.replace(name, result)
@@ -250,10 +250,10 @@ def _gold_incremental(
     con.register("batch_snapshots", staged["market_snapshots"])
     # A daily point at D 00:00 is also the close of D-1, so it touches both days.
     groups = con.sql(
-        "SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) AS date FROM batch_prices "
-        "UNION SELECT DISTINCT coin_id, vs_currency, CAST(ts AS DATE) - 1 FROM batch_prices "
+        "SELECT DISTINCT coin_id, vs_currency, utc_date(ts) AS date FROM batch_prices "
+        "UNION SELECT DISTINCT coin_id, vs_currency, utc_date(ts) - 1 FROM batch_prices "
         "WHERE granularity = 'daily' "
-        "UNION SELECT DISTINCT coin_id, vs_currency, CAST(snapshot_ts AS DATE) FROM batch_snapshots"
+        "UNION SELECT DISTINCT coin_id, vs_currency, utc_date(snapshot_ts) FROM batch_snapshots"
     ).to_arrow_table()
     if groups.num_rows == 0:
         return

@@ -8,10 +8,10 @@
 -- distinct CoinGecko snapshots, never copies of one. Aggregates run over lists ordered by
 -- snapshot_ts so that floating-point sums do not depend on thread scheduling.
 WITH s AS (
-    SELECT s.*, CAST(s.snapshot_ts AS DATE) AS date
+    SELECT s.*, utc_date(s.snapshot_ts) AS date
     FROM snapshots s
     SEMI JOIN groups g
-        ON s.coin_id = g.coin_id AND s.vs_currency = g.vs_currency AND CAST(s.snapshot_ts AS DATE) = g.date
+        ON s.coin_id = g.coin_id AND s.vs_currency = g.vs_currency AND utc_date(s.snapshot_ts) = g.date
 )
 SELECT
     coin_id,

@@ -8,13 +8,20 @@
 --   observations of D = every price_history point (any granularity) and every market snapshot with
 --     time in [D 00:00, D+1 00:00), plus the 'daily' point at exactly D+1 00:00 UTC when it exists
 --     (CoinGecko's daily point at midnight is the previous day's close);
---   several observations at one instant: 5m > hourly > daily > snapshot;
 --   open = price of the first observation, close = price of the last one (so the D+1 00:00 daily
---     point, when present, is the close), high/low = max/min over all observations;
---   volume / market_cap = value at the last observation carrying one;
+--     point, when present, is the close); at one instant 5m > hourly > daily > snapshot decides;
+--   high / low = max / min over all observations;
+--   volume / market_cap = value at the last observation carrying one (same tie rule);
 --   source = 'intraday' when any 5m/hourly point is among them, else 'daily' when a daily point is,
 --     else 'snapshot'; observations = their number.
-WITH obs AS (
+-- Plan: one aggregate per (coin, currency, day) over that day's own observations, then the next
+-- day's midnight daily point is attached with a window (no self-join, no row duplication).
+WITH wanted AS (
+    SELECT coin_id, vs_currency, date FROM groups
+    UNION
+    SELECT coin_id, vs_currency, date + 1 FROM groups
+),
+obs AS (
     SELECT
         coin_id, vs_currency, ts, price, market_cap, total_volume AS volume, granularity AS kind,
         CASE granularity WHEN '5m' THEN 0 WHEN 'hourly' THEN 1 WHEN 'daily' THEN 2 ELSE 3 END AS prio
@@ -27,36 +34,58 @@ WITH obs AS (
     FROM snapshots
     WHERE current_price IS NOT NULL
 ),
-assigned AS (
-    SELECT *, CAST(ts AS DATE) AS date, false AS carried FROM obs
-    UNION ALL
-    SELECT *, CAST(ts AS DATE) - 1 AS date, true AS carried
-    FROM obs
-    WHERE kind = 'daily' AND ts = date_trunc('day', ts)
-),
 picked AS (
-    SELECT a.*
-    FROM assigned a
-    SEMI JOIN groups g ON a.coin_id = g.coin_id AND a.vs_currency = g.vs_currency AND a.date = g.date
-    QUALIFY row_number() OVER (PARTITION BY a.coin_id, a.vs_currency, a.date, a.ts ORDER BY a.prio) = 1
+    SELECT
+        o.*,
+        utc_date(o.ts) AS date,
+        epoch_us(o.ts) * 8 + o.prio AS first_key,  -- earliest first; same instant: priority first
+        epoch_us(o.ts) * 8 + 7 - o.prio AS last_key  -- latest first; same instant: priority first
+    FROM obs o
+    SEMI JOIN wanted w ON o.coin_id = w.coin_id AND o.vs_currency = w.vs_currency AND utc_date(o.ts) = w.date
+),
+days AS (
+    SELECT
+        coin_id,
+        vs_currency,
+        date,
+        arg_min(price, first_key) AS open,
+        arg_max(price, last_key) AS close,
+        max(price) AS high,
+        min(price) AS low,
+        arg_max(volume, last_key) FILTER (WHERE volume IS NOT NULL) AS volume,
+        arg_max(market_cap, last_key) FILTER (WHERE market_cap IS NOT NULL) AS market_cap,
+        bool_or(kind IN ('5m', 'hourly')) AS has_intraday,
+        bool_or(kind = 'daily') AS has_daily,
+        count(*) AS observations,
+        -- silver keeps daily points only at 00:00 UTC: at most one per day
+        arg_min({'price': price, 'volume': volume, 'market_cap': market_cap}, ts) FILTER (WHERE kind = 'daily')
+            AS midnight
+    FROM picked
+    GROUP BY coin_id, vs_currency, date
+),
+closed AS (
+    SELECT
+        *,
+        CASE WHEN lead(date) OVER w = date + 1 THEN lead(midnight) OVER w END AS next_midnight
+    FROM days
+    WINDOW w AS (PARTITION BY coin_id, vs_currency ORDER BY date)
 )
 SELECT
-    coin_id,
-    vs_currency,
-    date,
-    arg_min(price, ts) AS open,
-    max(price) AS high,
-    min(price) AS low,
-    arg_max(price, ts) AS close,
-    arg_max(volume, ts) FILTER (WHERE volume IS NOT NULL) AS volume,
-    arg_max(market_cap, ts) FILTER (WHERE market_cap IS NOT NULL) AS market_cap,
+    c.coin_id,
+    c.vs_currency,
+    c.date,
+    c.open,
+    greatest(c.high, c.next_midnight.price) AS high,
+    least(c.low, c.next_midnight.price) AS low,
+    coalesce(c.next_midnight.price, c.close) AS close,
+    coalesce(c.next_midnight.volume, c.volume) AS volume,
+    coalesce(c.next_midnight.market_cap, c.market_cap) AS market_cap,
     CASE
-        WHEN bool_or(kind IN ('5m', 'hourly')) THEN 'intraday'
-        WHEN bool_or(kind = 'daily') THEN 'daily'
+        WHEN c.has_intraday THEN 'intraday'
+        WHEN c.has_daily OR c.next_midnight IS NOT NULL THEN 'daily'
         ELSE 'snapshot'
     END AS source,
-    count(*) AS observations,
-    strftime(date, '%Y-%m') AS month
-FROM picked
-GROUP BY coin_id, vs_currency, date
-HAVING bool_or(NOT carried)
+    c.observations + CASE WHEN c.next_midnight IS NULL THEN 0 ELSE 1 END AS observations,
+    strftime(c.date, '%Y-%m') AS month
+FROM closed c
+SEMI JOIN groups g ON c.coin_id = g.coin_id AND c.vs_currency = g.vs_currency AND c.date = g.date

@@ -5,7 +5,7 @@
 -- input: bronze_categories
 SELECT
     category_id,
-    CAST(coalesce(updated_at, _fetched_at) AS DATE) AS snapshot_date,
+    utc_date(coalesce(updated_at, _fetched_at)) AS snapshot_date,
     name,
     market_cap,
     market_cap_change_24h,

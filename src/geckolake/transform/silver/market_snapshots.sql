@@ -38,7 +38,7 @@ SELECT
     roi_currency,
     roi_percentage,
     last_updated,
-    strftime(last_updated, '%Y-%m') AS month,
+    utc_month(last_updated) AS month,
     _run_id,
     _fetched_at,
     _raw_sha256,

@@ -14,7 +14,7 @@ SELECT
     price,
     market_cap,
     total_volume,
-    strftime(ts, '%Y-%m') AS month,
+    utc_month(ts) AS month,
     _run_id,
     _fetched_at,
     _raw_sha256,
@@ -24,4 +24,4 @@ WHERE coin_id IS NOT NULL
   AND vs_currency IS NOT NULL
   AND ts IS NOT NULL
   AND granularity IS NOT NULL
-  AND (granularity <> 'daily' OR ts = date_trunc('day', ts))
+  AND (granularity <> 'daily' OR is_utc_midnight(ts))

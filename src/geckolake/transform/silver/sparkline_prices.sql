@@ -29,10 +29,10 @@ WITH points AS (
 SELECT
     coin_id,
     vs_currency,
-    date_trunc('hour', last_updated) - to_hours(n - i) AS ts,
+    utc_hour_floor(last_updated) - to_hours(n - i) AS ts,
     price,
     last_updated AS snapshot_ts,
-    strftime(date_trunc('hour', last_updated) - to_hours(n - i), '%Y-%m') AS month,
+    strftime(utc_hour_floor(last_updated) - to_hours(n - i), '%Y-%m') AS month,
     _run_id,
     _fetched_at,
     _raw_sha256,

@@ -106,7 +106,7 @@ def test_coin_daily_rule_on_a_hand_computed_day(lake: Lake) -> None:
         10.5,
         1050.0,
         "intraday",
-        4,
+        5,
     )
 
     # the next day's 00:00 daily point arrives: it is day 10's close (and day 11's open)
@@ -114,7 +114,7 @@ def test_coin_daily_rule_on_a_hand_computed_day(lake: Lake) -> None:
     got = gold(lake, "gold.coin_daily")
     d10, d11 = got[date(2026, 3, 10)], got[date(2026, 3, 11)]
     assert (d10["open"], d10["high"], d10["low"], d10["close"]) == (101.0, 110.0, 90.0, 107.0)
-    assert (d10["volume"], d10["market_cap"], d10["observations"]) == (12.0, 1070.0, 5)
+    assert (d10["volume"], d10["market_cap"], d10["observations"]) == (12.0, 1070.0, 6)
     assert (d11["open"], d11["high"], d11["low"], d11["close"], d11["source"]) == (
         107.0,
         107.0,
