@@ -96,7 +96,9 @@ _KNOWN: dict[str, str] = {
     "global/jkorf_2023-01.json": "/global",
     "global/jkorf_2025-04-07.json": "/global",
     # the fixture name does not say which coin; its ~$1.1 prices suggest matic-network
-    "market_chart/dashbrd_1d_5min_2023-03-15.json": "/coins/matic-network/market_chart?days=1&vs_currency=usd",
+    "market_chart/dashbrd_1d_5min_2023-03-15.json": (
+        "/coins/matic-network/market_chart?days=1&vs_currency=usd"
+    ),
     "trending/jkorf_2023-01.json": "/search/trending",
     "trending/jkorf_2025-05_with_nfts_categories.json": "/search/trending",
 }

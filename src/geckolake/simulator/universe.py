@@ -241,13 +241,16 @@ def _generated_coin(i: int, rng: random.Random, ref_day: int, seen: set[str]) ->
 
 
 def _slug(rng: random.Random, seen: set[str]) -> tuple[str, str]:
+    tries = 0
     while True:
+        tries += 1
         words = [rng.choice(_WORDS)]
         roll = rng.random()
         if roll < 0.6:
             words.append(rng.choice(_SUFFIX))
-        if roll > 0.85:
-            words.append(str(rng.randint(2, 9)))
+        if roll > 0.85 or tries > 8:
+            # the word space is small: crowded universes fall back to wider numeric suffixes
+            words.append(str(rng.randint(2, 9 if tries <= 8 else 10 * tries)))
         cid = "-".join(words)
         if cid not in seen:
             name = " ".join(w.capitalize() if not w.isdigit() else w for w in words)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import httpx
@@ -158,7 +159,7 @@ def test_recent_listing_range_before_listing_is_empty(api: httpx.Client) -> None
 def test_ohlc_candles_close_stamped(api: httpx.Client) -> None:
     rows = api.get("/coins/bitcoin/ohlc", params={"vs_currency": "usd", "days": 7}).json()
     assert len(rows) == 42
-    assert all(b[0] - a[0] == 4 * 3600 * 1000 for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b[0] - a[0] == 4 * 3600 * 1000 for a, b in itertools.pairwise(rows))
     assert rows[-1][0] >= NOW_S * 1000  # the last candle is still forming
     assert all(r[3] <= min(r[1], r[4]) and r[2] >= max(r[1], r[4]) for r in rows)
     assert len(api.get("/coins/bitcoin/ohlc", params={"vs_currency": "usd", "days": 30}).json()) == 180
