@@ -8,6 +8,7 @@ each item (and /simple/price's per-coin schema to each coin); ``roi`` is null or
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import httpx
@@ -84,6 +85,7 @@ def _nullable(node: Any) -> Any:
     return node
 
 
+@functools.cache
 def response_schema(spec: str, path: str) -> dict[str, Any]:
     doc = SPECS[spec]
     op = doc["paths"][path]["get"]
