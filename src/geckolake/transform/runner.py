@@ -122,15 +122,10 @@ def rebuild_all(lake: Lake) -> TransformReport:
         for endpoint in SILVER_INPUTS:
             con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"')
         staged = _silver(lake, con, report, incremental=False)
+        con.register("prices", staged["price_history"])
+        con.register("snapshots", staged["market_snapshots"])
         for model in GOLD_MODELS:
             name = f"gold.{model}"
-            con.register("prices", staged["price_history"])
-            con.register("snapshots", staged["market_snapshots"])
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW groups AS "
-                "SELECT DISTINCT coin_id, vs_currency, utc_date(snapshot_ts) AS date FROM snapshots "
-                "UNION SELECT DISTINCT coin_id, vs_currency, utc_date(ts) AS date FROM prices"
-            )
             result = con.sql(load_sql("gold", model)).to_arrow_table()
             lake.replace(name, result)
             report.rows[name] = report.rewritten[name] = result.num_rows
@@ -265,12 +260,32 @@ def _gold_incremental(
     months: list[str] = list(months_row[0]) if months_row else []
     gold_row = con.execute("SELECT list(DISTINCT strftime(date, '%Y-%m')) FROM groups").fetchone()
     gold_months: list[str] = list(gold_row[0]) if gold_row else []
-    con.register("prices", lake.read("silver.price_history", isin("month", months)))
-    con.register("snapshots", lake.read("silver.market_snapshots", isin("month", months)))
+    con.register("silver_prices", lake.read("silver.price_history", isin("month", months)))
+    con.register("silver_snapshots", lake.read("silver.market_snapshots", isin("month", months)))
+    # The models compute every day they are given: give them the touched days and the days after
+    # (a day's close is the next day's midnight point), then keep only the touched days.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE wanted AS SELECT coin_id, vs_currency, date FROM groups "
+        "UNION SELECT coin_id, vs_currency, date + 1 FROM groups"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW prices AS SELECT p.* FROM silver_prices p SEMI JOIN wanted w "
+        "ON p.coin_id = w.coin_id AND p.vs_currency = w.vs_currency AND utc_date(p.ts) = w.date"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW snapshots AS SELECT s.* FROM silver_snapshots s SEMI JOIN wanted w "
+        "ON s.coin_id = w.coin_id AND s.vs_currency = w.vs_currency AND utc_date(s.snapshot_ts) = w.date"
+    )
     for model in GOLD_MODELS:
         name = f"gold.{model}"
         schema = lake.arrow_schema(name)
-        fresh = _cast(con.sql(load_sql("gold", model)).to_arrow_table(), schema)
+        fresh = _cast(
+            con.sql(
+                f"SELECT f.* FROM ({load_sql('gold', model)}) f SEMI JOIN groups g "
+                "ON f.coin_id = g.coin_id AND f.vs_currency = g.vs_currency AND f.date = g.date"
+            ).to_arrow_table(),
+            schema,
+        )
         con.register("existing_gold", _cast(lake.read(name, isin("month", gold_months)), schema))
         con.register("fresh_gold", fresh)
         merged = con.sql(

@@ -2,16 +2,12 @@
 -- grain: one row per coin, currency and UTC day with at least one market snapshot
 -- key: coin_id, vs_currency, date
 -- partition: month ('YYYY-MM' of date)
--- inputs: snapshots (silver.market_snapshots rows covering the days to compute),
---         groups (coin_id, vs_currency, date: the days to compute)
+-- input: snapshots (silver.market_snapshots rows of whole days; the runner keeps the days it asked for)
 -- silver.market_snapshots is unique by (coin_id, vs_currency, snapshot_ts), so records_count counts
 -- distinct CoinGecko snapshots, never copies of one. Aggregates run over lists ordered by
 -- snapshot_ts so that floating-point sums do not depend on thread scheduling.
 WITH s AS (
-    SELECT s.*, utc_date(s.snapshot_ts) AS date
-    FROM snapshots s
-    SEMI JOIN groups g
-        ON s.coin_id = g.coin_id AND s.vs_currency = g.vs_currency AND utc_date(s.snapshot_ts) = g.date
+    SELECT *, utc_date(snapshot_ts) AS date FROM snapshots
 )
 SELECT
     coin_id,

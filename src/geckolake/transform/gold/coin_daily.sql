@@ -2,8 +2,9 @@
 -- grain: one row per coin, currency and UTC day D with at least one observation in [D, D+1)
 -- key: coin_id, vs_currency, date
 -- partition: month ('YYYY-MM' of date)
--- inputs: prices (silver.price_history rows), snapshots (silver.market_snapshots rows), both covering
---         the days to compute and the day after; groups (coin_id, vs_currency, date: days to compute)
+-- inputs: prices (silver.price_history rows), snapshots (silver.market_snapshots rows): whole days.
+--         A day's close needs the next day's rows: the runner passes them and keeps only the days
+--         it asked for (incremental), or passes everything (rebuild).
 -- Rule:
 --   observations of D = every price_history point (any granularity) and every market snapshot with
 --     time in [D 00:00, D+1 00:00), plus the 'daily' point at exactly D+1 00:00 UTC when it exists
@@ -16,12 +17,7 @@
 --     else 'snapshot'; observations = their number.
 -- Plan: one aggregate per (coin, currency, day) over that day's own observations, then the next
 -- day's midnight daily point is attached with a window (no self-join, no row duplication).
-WITH wanted AS (
-    SELECT coin_id, vs_currency, date FROM groups
-    UNION
-    SELECT coin_id, vs_currency, date + 1 FROM groups
-),
-obs AS (
+WITH obs AS (
     SELECT
         coin_id, vs_currency, ts, price, market_cap, total_volume AS volume, granularity AS kind,
         CASE granularity WHEN '5m' THEN 0 WHEN 'hourly' THEN 1 WHEN 'daily' THEN 2 ELSE 3 END AS prio
@@ -41,7 +37,6 @@ picked AS (
         epoch_us(o.ts) * 8 + o.prio AS first_key,  -- earliest first; same instant: priority first
         epoch_us(o.ts) * 8 + 7 - o.prio AS last_key  -- latest first; same instant: priority first
     FROM obs o
-    SEMI JOIN wanted w ON o.coin_id = w.coin_id AND o.vs_currency = w.vs_currency AND utc_date(o.ts) = w.date
 ),
 days AS (
     SELECT
@@ -88,4 +83,3 @@ SELECT
     c.observations + CASE WHEN c.next_midnight IS NULL THEN 0 ELSE 1 END AS observations,
     strftime(c.date, '%Y-%m') AS month
 FROM closed c
-SEMI JOIN groups g ON c.coin_id = g.coin_id AND c.vs_currency = g.vs_currency AND c.date = g.date
