@@ -445,6 +445,17 @@ OPS: tuple[TableDef, ...] = (
         key=("run_id",),
         grain="one row per pipeline run",
     ),
+    TableDef(
+        "ops.transform_log",
+        _schema(
+            ("batch_id", STR),
+            ("kind", STR),
+            ("finished_at", TS),
+            ("bronze_snapshots_json", STR),
+        ),
+        key=("batch_id",),
+        grain="one row per completed apply_batch / rebuild_all: the bronze snapshots merged so far",
+    ),
 )
 
 

@@ -17,16 +17,20 @@ applying batches one by one gives the same silver and gold as one rebuild over a
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from geckolake.lake.catalog import Lake, isin, new_duckdb
+from geckolake.lake.catalog import Lake, conform, isin, local_path, new_duckdb
 from geckolake.lake.tables import all_tables
 from geckolake.transform.models import load_sql
 
@@ -57,11 +61,13 @@ class TransformReport:
 
     ``rows``: rows of the batch that landed in each table (bronze: appended; silver: distinct keys
     of the batch; gold: groups recomputed). ``rewritten``: rows physically written per table
-    (merged partitions included). ``seconds``: wall time.
+    (merged partitions included). ``recovered``: bronze rows of an interrupted earlier batch that
+    were merged along with this one. ``seconds``: wall time.
     """
 
     rows: dict[str, int] = field(default_factory=dict)
     rewritten: dict[str, int] = field(default_factory=dict)
+    recovered: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def total(self, layer: str) -> int:
@@ -81,12 +87,19 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
     """
     started = time.perf_counter()
     report = TransformReport()
+    # Bronze rows an interrupted batch appended but never merged: merge them now (merges are
+    # idempotent, so re-merging rows that did reach silver changes nothing).
+    recovered = _unmerged_bronze(lake)
+    report.recovered = {f"bronze.{e}": t.num_rows for e, t in recovered.items()}
     conformed: dict[str, pa.Table] = {}
     for endpoint, data in bronze.items():
         name = f"bronze.{endpoint}"
         conformed[endpoint] = lake.conform(name, data)
         lake.append(name, conformed[endpoint])
         report.rows[name] = data.num_rows
+    for endpoint, data in recovered.items():
+        new = conformed.get(endpoint)
+        conformed[endpoint] = data if new is None else pa.concat_tables([data, new])
     if quarantine is not None and quarantine.num_rows:
         lake.append("bronze.quarantine", quarantine)
         report.rows["bronze.quarantine"] = quarantine.num_rows
@@ -102,6 +115,7 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
         _gold_incremental(lake, con, report, staged)
     finally:
         con.close()
+    _log_merged(lake, "batch")
     report.seconds = time.perf_counter() - started
     log.info("applied batch in %.2fs: %s", report.seconds, report.rows)
     return report
@@ -131,9 +145,61 @@ def rebuild_all(lake: Lake) -> TransformReport:
             report.rows[name] = report.rewritten[name] = result.num_rows
     finally:
         con.close()
+    _log_merged(lake, "rebuild")
     report.seconds = time.perf_counter() - started
     log.info("rebuilt silver and gold in %.2fs: %s", report.seconds, report.rows)
     return report
+
+
+# -- crash recovery ------------------------------------------------------------------------------
+
+
+def _log_merged(lake: Lake, kind: str) -> None:
+    """Record that every bronze row committed so far is merged into silver and gold."""
+    snapshots = {}
+    for endpoint in SILVER_INPUTS:
+        snap = lake.table(f"bronze.{endpoint}").current_snapshot()
+        snapshots[f"bronze.{endpoint}"] = snap.snapshot_id if snap is not None else None
+    row = {
+        "batch_id": uuid.uuid4().hex,
+        "kind": kind,
+        "finished_at": datetime.now(UTC),
+        "bronze_snapshots_json": json.dumps(snapshots, sort_keys=True),
+    }
+    lake.append("ops.transform_log", pa.Table.from_pylist([row]))
+
+
+def _unmerged_bronze(lake: Lake) -> dict[str, pa.Table]:
+    """Bronze rows committed after the last completed merge (an interrupted run's), per endpoint.
+
+    Bronze is append-only, so they are the data files of the current snapshot that the snapshot
+    recorded by the last ``ops.transform_log`` row did not have.
+    """
+    log_rows = lake.read("ops.transform_log", columns=("finished_at", "batch_id", "bronze_snapshots_json"))
+    merged: dict[str, int | None] = {}
+    if log_rows.num_rows:
+        last = max(log_rows.to_pylist(), key=lambda r: (r["finished_at"], r["batch_id"]))
+        merged = json.loads(last["bronze_snapshots_json"])
+    out: dict[str, pa.Table] = {}
+    for endpoint in SILVER_INPUTS:
+        name = f"bronze.{endpoint}"
+        table = lake.table(name)
+        current = table.current_snapshot()
+        then = merged.get(name)
+        if current is None or then == current.snapshot_id:
+            continue
+        known = {s.snapshot_id for s in table.metadata.snapshots}
+        old = (
+            {t.file.file_path for t in table.scan(snapshot_id=then).plan_files()} if then in known else set()
+        )
+        new = [t.file.file_path for t in table.scan().plan_files() if t.file.file_path not in old]
+        if not new:
+            continue
+        schema = table.schema().as_arrow()
+        parts = [conform(pq.read_table(local_path(f)), schema, name) for f in new]
+        out[endpoint] = pa.concat_tables(parts)
+        log.warning("merging %d bronze rows of %s left by an interrupted run", out[endpoint].num_rows, name)
+    return out
 
 
 # -- silver --------------------------------------------------------------------------------------

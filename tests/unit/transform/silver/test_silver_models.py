@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from geckolake.lake.catalog import Lake
 from geckolake.lake.testing import bronze_batch
+from geckolake.transform import runner
 from geckolake.transform.runner import apply_batch, rebuild_all
 
 F1 = datetime(2026, 3, 10, 12, 5, tzinfo=UTC)
@@ -298,3 +300,33 @@ def test_batches_one_by_one_equal_one_rebuild(lake: Lake) -> None:
     lake.drop_layers(("silver", "gold"))
     rebuild_all(lake)
     assert hashes(lake) == incremental
+
+
+def test_a_batch_interrupted_after_bronze_is_completed_by_the_next(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def batch(day: int) -> dict[str, pa.Table]:
+        f = F1 + timedelta(days=day)
+        return {
+            "market_chart": bronze_batch(
+                "market_chart", [point(utc(2026, 3, 10 + day), 1.0 + day)], fetched_at=f
+            ),
+            "coins_markets": bronze_batch("coins_markets", [market("bitcoin", f, 2.0 + day)], fetched_at=f),
+        }
+
+    apply_batch(lake, batch(0), None)
+    apply_batch(lake, batch(1), None)
+    uninterrupted = hashes(lake)
+    lake.drop_layers(("bronze", "silver", "gold"))
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kill -9")
+
+    monkeypatch.setattr(runner, "_gold_incremental", killed)  # bronze and silver committed, gold not
+    with pytest.raises(RuntimeError):
+        apply_batch(lake, batch(0), None)
+    monkeypatch.undo()
+    report = apply_batch(lake, batch(1), None)
+    assert report.recovered == {"bronze.market_chart": 1, "bronze.coins_markets": 1}
+    assert hashes(lake) == uninterrupted
+    assert apply_batch(lake, {}, None).recovered == {}
