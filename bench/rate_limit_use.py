@@ -25,7 +25,9 @@ HISTORY_COINS = 245  # + 1 markets page + 4 extras = 250 calls
 
 def one(server_rate: int, client_rate: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = SimulatorConfig(port=0, coins=600, plan="pro", rate_per_min=server_rate, latency_ms=50, now=NOW, clean=True)
+        cfg = SimulatorConfig(
+            port=0, coins=600, plan="pro", rate_per_min=server_rate, latency_ms=50, now=NOW, clean=True
+        )
         with running_simulator(cfg) as url:
             s = Settings(
                 lake=Path(tmp) / "lake", base_url=url, plan="pro", rate_per_min=client_rate, concurrency=8,

@@ -32,18 +32,14 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LakeOpt = Annotated[
-    Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")
-]
+LakeOpt = Annotated[Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="settings file [env GECKOLAKE_CONFIG; default ./geckolake.toml]"),
 ]
 PlanOpt = Annotated[str | None, typer.Option("--plan", help="public|demo|analyst|lite|pro|enterprise")]
 CoinsOpt = Annotated[int | None, typer.Option("--coins", help="markets depth: top N coins [250]")]
-HistCoinsOpt = Annotated[
-    int | None, typer.Option("--history-coins", help="daily history for the top K coins [10]")
-]
+HistCoinsOpt = Annotated[int | None, typer.Option("--history-coins", help="daily history for the top K coins [10]")]
 HistDaysOpt = Annotated[int | None, typer.Option("--history-days", help="daily history depth in days [365]")]
 HourlyOpt = Annotated[int | None, typer.Option("--hourly-days", help="hourly history depth, 0 = none [0]")]
 VsOpt = Annotated[str | None, typer.Option("--vs-currency", help="quote currency [usd]")]
@@ -169,9 +165,7 @@ def run(
     history_days: HistDaysOpt = None,
     hourly_days: HourlyOpt = None,
     vs_currency: VsOpt = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="comma-separated coin ids to add to the history set")
-    ] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="comma-separated coin ids to add to the history set")] = None,
     rate_per_min: RateOpt = None,
     as_of: AsOfOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, call nothing")] = False,
@@ -257,9 +251,7 @@ def _require_lake(path: Path) -> None:
     from geckolake.errors import LakeError
 
     if not (path / "catalog.db").is_file():
-        raise LakeError(
-            f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake"
-        )
+        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
 
 
 @app.command()
@@ -284,9 +276,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="one SELECT; tables as bronze.x, silver.x, gold.x, ops.x")],
     lake: LakeOpt = None,
     config: ConfigOpt = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")
-    ] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")] = "table",
 ) -> None:
     """Run a read-only SQL query (DuckDB dialect) on the lake's current snapshots."""
     from geckolake.lake.catalog import open_lake
@@ -388,9 +378,7 @@ def simulator(
     fixtures: Annotated[Path | None, typer.Option(help="serve recorded bodies from this folder")] = None,
     now: Annotated[datetime | None, typer.Option(help="freeze simulated time at this UTC instant")] = None,
     api_key: Annotated[str | None, typer.Option(help="require this key (401 / 10002 otherwise)")] = None,
-    clean: Annotated[
-        bool, typer.Option("--clean", help="turn off real-world quirks (for benchmarks)")
-    ] = False,
+    clean: Annotated[bool, typer.Option("--clean", help="turn off real-world quirks (for benchmarks)")] = False,
 ) -> None:
     """Serve a faithful fake CoinGecko API under /api/v3 until SIGINT/SIGTERM."""
     from datetime import UTC
@@ -413,7 +401,7 @@ def simulator(
             now=now,
             api_key=api_key,
             clean=clean,
-        )  # fmt: skip
+        )
     )
 
 

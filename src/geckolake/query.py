@@ -32,7 +32,9 @@ def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         except duckdb.Error as e:
             raise QueryError(f"invalid SQL: {_first_line(e)}", hint="check the query's syntax") from None
         if len(statements) != 1:
-            raise QueryError("give exactly one SQL statement", hint='e.g. geckolake sql "SELECT * FROM gold.coin_daily"')
+            raise QueryError(
+                "give exactly one SQL statement", hint='e.g. geckolake sql "SELECT * FROM gold.coin_daily"'
+            )
         kind = statements[0].type.name
         if kind not in ALLOWED:
             raise QueryError(f"{kind} statements are not allowed", hint="geckolake sql is read-only: use SELECT")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.e2e.conftest import Cli, SimFactory, base_env, tree_fingerprint
+from tests.e2e.support import Cli, SimFactory, base_env, tree_fingerprint
 
 SMALL = ("--coins", "20", "--history-coins", "2", "--history-days", "10")
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import GECKOLAKE, base_env
+from tests.e2e.support import GECKOLAKE, base_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.e2e.conftest import NOW, Cli, SimFactory, base_env, lake_hashes, query
+from tests.e2e.support import NOW, Cli, SimFactory, base_env, lake_hashes, query
 
 
 def sim_get(base_url: str, path: str, **params: str) -> object:
@@ -130,13 +129,19 @@ def test_faults_complete_quarantine_and_the_next_run_fills(tmp_path: Path, simul
     lake = tmp_path / "lake"
     faults = "500=0.05,timeout=0.02,malformed=0.01,truncated=0.01,drift=0.02"
     with simulator(faults=faults, timeout_s=3.0) as url:
-        cli = Cli(lake, url, base_env(lake, url), )
+        cli = Cli(
+            lake,
+            url,
+            base_env(lake, url),
+        )
         first = cli(*args, GECKOLAKE_TIMEOUT_S="1", check=True)
         assert "partial" in first.stdout or "succeeded" in first.stdout
         reasons = query(lake, "SELECT endpoint, reason FROM bronze.quarantine")
         malformed = query(lake, "SELECT count(*) FROM ops.raw_manifest WHERE outcome = 'quarantined'")[0][0]
         assert all(r for _, r in reasons)
-        assert malformed == len({r for r in query(lake, "SELECT raw_path FROM bronze.quarantine WHERE record_json IS NULL")})
+        assert malformed == len(
+            {r for r in query(lake, "SELECT raw_path FROM bronze.quarantine WHERE record_json IS NULL")}
+        )
         for _ in range(4):
             cli(*args, GECKOLAKE_TIMEOUT_S="1", check=True)
             if lake_hashes(lake) == reference:

@@ -261,7 +261,7 @@ class Run:
                 raise ConfigError(
                     f"unknown coin id(s): {', '.join(unknown)}",
                     hint="ids are CoinGecko slugs such as 'bitcoin' or 'usd-coin'; "
-                    "see `geckolake sql \"SELECT coin_id, name FROM silver.coins\"` or /coins/list",
+                    'see `geckolake sql "SELECT coin_id, name FROM silver.coins"` or /coins/list',
                 )
         self.result.failed_requests += len(failed)
         self._commit(landed, failed)
@@ -310,9 +310,7 @@ def _ids_request(ids: list[str], vs_currency: str) -> ApiRequest:
     from geckolake.api import endpoints as ep
 
     base = ep.markets(vs_currency, 1, 250)
-    return ApiRequest(
-        base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency
-    )
+    return ApiRequest(base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency)
 
 
 def _bodies(landed: list[Fetched]) -> list[Any]:

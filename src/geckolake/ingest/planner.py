@@ -62,8 +62,7 @@ def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
     con = lake.connect_duckdb()
     try:
         rows = con.execute(
-            "SELECT coin_id, granularity, max(ts) FROM silver.price_history "
-            "WHERE vs_currency = ? GROUP BY 1, 2",
+            "SELECT coin_id, granularity, max(ts) FROM silver.price_history WHERE vs_currency = ? GROUP BY 1, 2",
             [vs_currency],
         ).fetchall()
         for coin, gran, end in rows:

@@ -12,6 +12,7 @@ temporary name and renamed, so a killed process never leaves a half file under a
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import uuid
@@ -66,10 +67,8 @@ class RawStore:
                 out.write(payload)
             self._fs.move(tmp, final)
         except OSError as e:
-            try:
+            with contextlib.suppress(OSError):
                 self._fs.delete_file(tmp)
-            except OSError:
-                pass
             raise LakeError(
                 f"could not write raw file {rel}: {e}",
                 hint="check free disk space and permissions of the lake folder; nothing was committed",

@@ -1,0 +1,88 @@
+"""End-to-end helpers: the ``geckolake`` CLI run as a user runs it, lake fingerprints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+GECKOLAKE = [str(Path(sys.executable).parent / "geckolake")]
+
+
+@dataclass
+class Cli:
+    """Runs the CLI in a subprocess with a clean environment pointed at one simulator."""
+
+    lake: Path
+    base_url: str
+    env: dict[str, str]
+
+    def __call__(
+        self, *args: str, timeout: float = 180, check: bool = False, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**self.env, **env}
+        proc = subprocess.run(
+            [*GECKOLAKE, *args],
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.lake.parent,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"geckolake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*GECKOLAKE, *args], env={**self.env, **env}, cwd=self.lake.parent,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+
+def base_env(lake: Path, base_url: str, now: datetime = NOW) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GECKOLAKE_", "COINGECKO_"))}
+    env.update(
+        GECKOLAKE_LAKE=str(lake),
+        COINGECKO_BASE_URL=base_url,
+        GECKOLAKE_PLAN="pro",
+        GECKOLAKE_RATE_PER_MIN="60000",
+        GECKOLAKE_AS_OF=now.isoformat(),
+        GECKOLAKE_CONCURRENCY="8",
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
+    return env
+
+
+SimFactory = Callable[..., AbstractContextManager[str]]
+
+
+def lake_hashes(lake: Path, layers: tuple[str, ...] = ("silver", "gold")) -> dict[str, str]:
+    """Content hash of every table in ``layers`` (lineage columns excluded)."""
+    from geckolake.lake.catalog import open_lake
+
+    opened = open_lake(lake)
+    return {s.name: opened.content_hash(s.name) for s in opened.table_stats() if s.name.split(".")[0] in layers}
+
+
+def query(lake: Path, sql: str) -> list[tuple[object, ...]]:
+    from geckolake.lake.catalog import open_lake
+    from geckolake.query import run_query
+
+    return run_query(open_lake(lake), sql)[1]
+
+
+def tree_fingerprint(path: Path) -> dict[str, bytes]:
+    """Every file under ``path`` with its bytes (to prove a failed command touched nothing)."""
+    if not path.exists():
+        return {}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
