@@ -4,9 +4,9 @@ Both run the same SQL models (``transform/silver``, ``transform/gold``) in DuckD
 commit through PyIceberg, one commit per table written:
 
 * bronze tables are appended;
-* partitioned silver tables (by ``month``) merge the batch with the existing rows of the months it
-  touches, keep one row per key (latest ``_fetched_at`` wins; ties broken by ``_raw_sha256``,
-  ``_raw_path``, then a hash of the row) and overwrite only those partitions;
+* partitioned silver tables (by ``month`` or ``date``) merge the batch with the existing rows of
+  the partitions it touches, keep one row per key (latest ``_fetched_at`` wins; ties broken by
+  ``_raw_sha256``, ``_raw_path``, then a hash of the row) and overwrite only those partitions;
 * small silver tables (coins, global_market, categories, trending) are merged and rewritten whole;
 * gold is recomputed for the (coin, currency, day) groups the batch touched and those partitions
   are overwritten.
@@ -189,9 +189,7 @@ def _unmerged_bronze(lake: Lake) -> dict[str, pa.Table]:
         if current is None or then == current.snapshot_id:
             continue
         known = {s.snapshot_id for s in table.metadata.snapshots}
-        old = (
-            {t.file.file_path for t in table.scan(snapshot_id=then).plan_files()} if then in known else set()
-        )
+        old = {t.file.file_path for t in table.scan(snapshot_id=then).plan_files()} if then in known else set()
         new = [t.file.file_path for t in table.scan().plan_files() if t.file.file_path not in old]
         if not new:
             continue
@@ -268,9 +266,7 @@ def _partition_clause(alias: str, key: tuple[str, ...]) -> str:
     return ", ".join(f'{alias}."{k}"' for k in key)
 
 
-def _dedup(
-    con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...], schema: pa.Schema
-) -> pa.Table:
+def _dedup(con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...], schema: pa.Schema) -> pa.Table:
     """Rows of ``select_sql``, one per ``key``: the latest fetch wins."""
     sql = (
         f"SELECT c.* FROM ({select_sql}) c QUALIFY row_number() OVER "
@@ -326,14 +322,16 @@ def _gold_incremental(
     months: list[str] = list(months_row[0]) if months_row else []
     gold_row = con.execute("SELECT list(DISTINCT strftime(date, '%Y-%m')) FROM groups").fetchone()
     gold_months: list[str] = list(gold_row[0]) if gold_row else []
-    con.register("silver_prices", lake.read("silver.price_history", isin("month", months)))
-    con.register("silver_snapshots", lake.read("silver.market_snapshots", isin("month", months)))
-    # The models compute every day they are given: give them the touched days and the days after
-    # (a day's close is the next day's midnight point), then keep only the touched days.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE wanted AS SELECT coin_id, vs_currency, date FROM groups "
         "UNION SELECT coin_id, vs_currency, date + 1 FROM groups"
     )
+    con.register("silver_prices", lake.read("silver.price_history", isin("month", months)))
+    days_row = con.execute("SELECT list(DISTINCT date ORDER BY date) FROM wanted").fetchone()
+    days: list[object] = list(days_row[0]) if days_row else []
+    con.register("silver_snapshots", lake.read("silver.market_snapshots", isin("date", days)))
+    # The models compute every day they are given: give them the touched days and the days after
+    # (a day's close is the next day's midnight point), then keep only the touched days.
     con.execute(
         "CREATE OR REPLACE TEMP VIEW prices AS SELECT p.* FROM silver_prices p SEMI JOIN wanted w "
         "ON p.coin_id = w.coin_id AND p.vs_currency = w.vs_currency AND utc_date(p.ts) = w.date"

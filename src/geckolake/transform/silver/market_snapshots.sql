@@ -1,7 +1,7 @@
 -- model: silver.market_snapshots (stage: bronze rows -> silver candidates; merged latest-fetch-wins by key)
 -- grain: one row per distinct CoinGecko market snapshot
 -- key: coin_id, vs_currency, snapshot_ts   (snapshot_ts = CoinGecko's last_updated, not the fetch time)
--- partition: month ('YYYY-MM' of snapshot_ts)
+-- partition: date (UTC date of snapshot_ts)
 -- input: bronze_coins_markets
 -- Rows without last_updated have no snapshot time; they stay in bronze and do not reach silver.
 SELECT
@@ -38,7 +38,7 @@ SELECT
     roi_currency,
     roi_percentage,
     last_updated,
-    utc_month(last_updated) AS month,
+    utc_date(last_updated) AS date,
     _run_id,
     _fetched_at,
     _raw_sha256,

@@ -1,7 +1,7 @@
 -- model: silver.sparkline_prices (stage: bronze rows -> silver candidates; merged latest-fetch-wins by key)
 -- grain: one row per inferred hourly sparkline point
 -- key: coin_id, vs_currency, ts
--- partition: month ('YYYY-MM' of ts)
+-- partition: date (UTC date of ts)
 -- input: bronze_coins_markets
 -- /coins/markets?sparkline=true gives the last 7 days as n (usually 168) hourly prices without
 -- timestamps, oldest first, the last one being the hour of the snapshot. We infer
@@ -32,7 +32,7 @@ SELECT
     utc_hour_floor(last_updated) - to_hours(n - i) AS ts,
     price,
     last_updated AS snapshot_ts,
-    strftime(utc_hour_floor(last_updated) - to_hours(n - i), '%Y-%m') AS month,
+    utc_date(utc_hour_floor(last_updated) - to_hours(n - i)) AS date,
     _run_id,
     _fetched_at,
     _raw_sha256,

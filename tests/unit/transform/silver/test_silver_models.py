@@ -70,10 +70,8 @@ def test_same_snapshot_fetched_twice_is_one_row(lake: Lake) -> None:
     )
     got = rows(lake, "silver.market_snapshots", "snapshot_ts")
     assert len(got) == 1
-    assert got[0]["snapshot_ts"] == lu and got[0]["_fetched_at"] == F2 and got[0]["month"] == "2026-03"
-    later = bronze_batch(
-        "coins_markets", [market("bitcoin", lu + timedelta(minutes=5), 101.0)], fetched_at=F2
-    )
+    assert got[0]["snapshot_ts"] == lu and got[0]["_fetched_at"] == F2 and got[0]["date"].isoformat() == "2026-03-10"
+    later = bronze_batch("coins_markets", [market("bitcoin", lu + timedelta(minutes=5), 101.0)], fetched_at=F2)
     apply_batch(lake, {"coins_markets": later}, None)
     assert [r["current_price"] for r in rows(lake, "silver.market_snapshots", "snapshot_ts")] == [
         100.0,
@@ -123,9 +121,7 @@ def test_daily_keeps_only_midnight_points_hourly_keeps_all(lake: Lake) -> None:
         point(utc(2026, 3, 9, 14, 37), 3.5, "hourly", is_last=True),
     ]
     apply_batch(lake, {"market_chart": bronze_batch("market_chart", body, fetched_at=F1)}, None)
-    got = [
-        (r["granularity"], r["ts"], r["price"]) for r in rows(lake, "silver.price_history", "granularity, ts")
-    ]
+    got = [(r["granularity"], r["ts"], r["price"]) for r in rows(lake, "silver.price_history", "granularity, ts")]
     assert got == [
         ("daily", utc(2026, 3, 8), 1.0),
         ("daily", utc(2026, 3, 9), 2.0),
@@ -150,7 +146,7 @@ def test_sparkline_timestamps_are_inferred_back_from_last_updated(lake: Lake) ->
     assert len(got) == 168
     assert got[-1]["ts"] == utc(2026, 3, 10, 12) and got[-1]["price"] == 167.0
     assert got[0]["ts"] == utc(2026, 3, 10, 12) - timedelta(hours=167) and got[0]["price"] == 0.0
-    assert {r["month"] for r in got} == {"2026-03"}
+    assert len({r["date"] for r in got}) == 8  # partitioned by day: 7 days back + today
     # an hour later, overlapping hours take the later fetch's prices
     later = [p + 1000 for p in prices]
     apply_batch(
@@ -178,12 +174,8 @@ def test_coins_markets_beats_list_and_tracks_first_last_seen(lake: Lake) -> None
         ],
         fetched_at=F2,
     )
-    m1 = bronze_batch(
-        "coins_markets", [market("bitcoin", utc(2026, 3, 10, 12), 1.0, market_cap_rank=2)], fetched_at=F1
-    )
-    m2 = bronze_batch(
-        "coins_markets", [market("bitcoin", utc(2026, 3, 10, 13), 1.0, market_cap_rank=1)], fetched_at=F2
-    )
+    m1 = bronze_batch("coins_markets", [market("bitcoin", utc(2026, 3, 10, 12), 1.0, market_cap_rank=2)], fetched_at=F1)
+    m2 = bronze_batch("coins_markets", [market("bitcoin", utc(2026, 3, 10, 13), 1.0, market_cap_rank=1)], fetched_at=F2)
     apply_batch(lake, {"coins_markets": m2}, None)
     apply_batch(lake, {"coins_list": listing}, None)
     apply_batch(lake, {"coins_markets": m1}, None)
@@ -209,8 +201,7 @@ def test_trending_latest_list_of_the_hour_replaces_the_earlier_one(lake: Lake) -
     apply_batch(lake, {"trending": b}, None)
     apply_batch(lake, {"trending": a}, None)
     got = [
-        (r["snapshot_ts"], r["item_type"], r["item_id"])
-        for r in rows(lake, "silver.trending", "item_type, item_id")
+        (r["snapshot_ts"], r["item_type"], r["item_id"]) for r in rows(lake, "silver.trending", "item_type, item_id")
     ]
     assert got == [(utc(2026, 3, 10, 12), "coin", "b"), (utc(2026, 3, 10, 12), "nft", "n")]
 
@@ -283,12 +274,8 @@ def test_batches_one_by_one_equal_one_rebuild(lake: Lake) -> None:
         ]
         batches.append(
             {
-                "market_chart": bronze_batch(
-                    "market_chart", chart, fetched_at=fetched, raw_path=f"raw/c/{k}"
-                ),
-                "coins_markets": bronze_batch(
-                    "coins_markets", snaps, fetched_at=fetched, raw_path=f"raw/m/{k}"
-                ),
+                "market_chart": bronze_batch("market_chart", chart, fetched_at=fetched, raw_path=f"raw/c/{k}"),
+                "coins_markets": bronze_batch("coins_markets", snaps, fetched_at=fetched, raw_path=f"raw/m/{k}"),
                 "coins_list": bronze_batch(
                     "coins_list", [{"coin_id": "bitcoin", "symbol": "b", "name": f"B{k}"}], fetched_at=fetched
                 ),
@@ -302,15 +289,11 @@ def test_batches_one_by_one_equal_one_rebuild(lake: Lake) -> None:
     assert hashes(lake) == incremental
 
 
-def test_a_batch_interrupted_after_bronze_is_completed_by_the_next(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_batch_interrupted_after_bronze_is_completed_by_the_next(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     def batch(day: int) -> dict[str, pa.Table]:
         f = F1 + timedelta(days=day)
         return {
-            "market_chart": bronze_batch(
-                "market_chart", [point(utc(2026, 3, 10 + day), 1.0 + day)], fetched_at=f
-            ),
+            "market_chart": bronze_batch("market_chart", [point(utc(2026, 3, 10 + day), 1.0 + day)], fetched_at=f),
             "coins_markets": bronze_batch("coins_markets", [market("bitcoin", f, 2.0 + day)], fetched_at=f),
         }
 
