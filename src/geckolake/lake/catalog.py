@@ -105,10 +105,15 @@ class Lake:
         table = self.table(name)
         table.append(conform(data, table.schema().as_arrow(), name))
 
-    def replace(self, name: str, data: pa.Table) -> None:
-        """Replace the whole content of ``name`` with ``data`` in one commit."""
+    def replace(self, name: str, data: pa.Table | Iterable[pa.Table]) -> None:
+        """Replace the whole content of ``name`` with ``data`` in one commit.
+
+        ``data`` may be an iterable of tables, consumed one at a time (bounded memory).
+        """
         table = self.table(name)
-        _write(table, conform(data, table.schema().as_arrow(), name), AlwaysTrue())
+        schema = table.schema().as_arrow()
+        parts = [data] if isinstance(data, pa.Table) else data
+        _write(table, (conform(p, schema, name) for p in parts), AlwaysTrue())
 
     def overwrite_partitions(self, name: str, data: pa.Table) -> None:
         """Replace the partitions present in ``data`` (identity partitions) in one commit."""
@@ -119,7 +124,7 @@ class Lake:
         if column is None:
             raise LakeError(f"{name} is not partitioned", hint=_BUG)
         values = pc.unique(data[column]).to_pylist()
-        _write(table, conform(data, table.schema().as_arrow(), name), isin(column, values))
+        _write(table, [conform(data, table.schema().as_arrow(), name)], isin(column, values))
 
     def read(
         self,
@@ -253,20 +258,19 @@ def _split_by(data: pa.Table, column: str | None) -> list[pa.Table]:
     return [data.slice(a, b - a) for a, b in zip(starts, ends, strict=True)]
 
 
-def _write(table: Table, data: pa.Table, delete_filter: BooleanExpression) -> None:
-    """Delete ``delete_filter`` and append ``data`` in one transaction (one catalog commit).
+def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpression) -> None:
+    """Delete ``delete_filter`` and append ``parts`` in one transaction (one catalog commit).
 
     PyIceberg's own partitioned write filters the whole input once per partition (quadratic in
     partitions x rows); here each partition slice is written on its own, slices in parallel
-    (Parquet encoding releases the GIL).
+    (Parquet encoding releases the GIL). ``parts`` are consumed one by one.
     """
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     counter = itertools.count(0)
+    column = _partition_column(table)
     with _quiet_deletes(), table.transaction() as tx:
         tx.delete(delete_filter)
-        if data.num_rows == 0:
-            return
         with tx._append_snapshot_producer({}) as append:
             metadata = tx.table_metadata  # a deep copy per access: take it once
             uuid = append.commit_uuid
@@ -278,15 +282,19 @@ def _write(table: Table, data: pa.Table, delete_filter: BooleanExpression) -> No
                     )
                 )
 
-            parts = _split_by(data, _partition_column(table))
-            if len(parts) == 1:
-                written = [write(parts[0])]
-            else:
-                with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
-                    written = list(pool.map(write, parts))
-            for files in written:
-                for data_file in files:
-                    append.append_data_file(data_file)
+            for data in parts:
+                if data.num_rows == 0:
+                    continue
+                slices = _split_by(data, column)
+                if len(slices) == 1:
+                    written = [write(slices[0])]
+                else:
+                    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
+                        written = list(pool.map(write, slices))
+                del data, slices
+                for files in written:
+                    for data_file in files:
+                        append.append_data_file(data_file)
 
 
 @contextmanager

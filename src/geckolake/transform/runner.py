@@ -21,9 +21,9 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -135,20 +135,97 @@ def rebuild_all(lake: Lake) -> TransformReport:
     try:
         for endpoint in SILVER_INPUTS:
             con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"')
-        staged = _silver(lake, con, report, incremental=False)
-        con.register("prices", staged["price_history"])
-        con.register("snapshots", staged["market_snapshots"])
-        for model in GOLD_MODELS:
-            name = f"gold.{model}"
-            result = con.sql(load_sql("gold", model)).to_arrow_table()
-            lake.replace(name, result)
-            report.rows[name] = report.rewritten[name] = result.num_rows
+        staged = _silver(lake, con, report, incremental=False, skip=("price_history",))
+        snapshots = staged["market_snapshots"]
+        con.register("snapshots", snapshots)
+        name = "gold.coin_aggregates"
+        result = con.sql(load_sql("gold", "coin_aggregates")).to_arrow_table()
+        lake.replace(name, result)
+        report.rows[name] = report.rewritten[name] = result.num_rows
+        daily: list[pa.Table] = []
+        lake.replace("silver.price_history", _rebuild_price_history(lake, con, snapshots, daily, report))
+        report.rewritten["silver.price_history"] = report.rows["silver.price_history"]
+        lake.replace("gold.coin_daily", daily)
+        report.rows["gold.coin_daily"] = report.rewritten["gold.coin_daily"] = sum(t.num_rows for t in daily)
     finally:
         con.close()
     _log_merged(lake, "rebuild")
     report.seconds = time.perf_counter() - started
     log.info("rebuilt silver and gold in %.2fs: %s", report.seconds, report.rows)
     return report
+
+
+# Rows of silver.price_history rebuilt at a time: bounds memory whatever the size of bronze.
+REBUILD_CHUNK_ROWS = 1_000_000
+
+
+def _rebuild_price_history(
+    lake: Lake,
+    con: duckdb.DuckDBPyConnection,
+    snapshots: pa.Table,
+    daily: list[pa.Table],
+    report: TransformReport,
+) -> Iterator[pa.Table]:
+    """silver.price_history rebuilt a few months at a time; gold.coin_daily of those months is
+    computed along the way and appended to ``daily``.
+
+    A chunk also takes the daily points at 00:00 of the first day after it: they close the
+    chunk's last day (see coin_daily.sql).
+    """
+    tdef = all_tables()["silver.price_history"]
+    schema = lake.arrow_schema("silver.price_history")
+    gold_schema = lake.arrow_schema("gold.coin_daily")
+    stage = load_sql("silver", "price_history")
+    counts = dict(con.execute(f"SELECT month, count(*) FROM ({stage}) GROUP BY month").fetchall())
+    for m in pc.unique(pc.strftime(snapshots["snapshot_ts"], "%Y-%m")).to_pylist():
+        counts.setdefault(m, 0)
+    report.rows["silver.price_history"] = 0
+    for months in _chunks(sorted(counts.items()), REBUILD_CHUNK_ROWS):
+        first, last = date.fromisoformat(months[0] + "-01"), _next_month(months[-1])
+        listing = ", ".join(f"'{m}'" for m in months)
+        part = _dedup(
+            con,
+            f"SELECT * FROM ({stage}) s WHERE s.month IN ({listing}) "
+            f"OR (s.granularity = 'daily' AND utc_date(s.ts) = DATE '{last.isoformat()}')",
+            tdef.key,
+            schema,
+        )
+        days = pc.cast(snapshots["snapshot_ts"], pa.timestamp("us"))
+        day_start, day_end = _ts(first), _ts(last + timedelta(days=1))
+        in_range = pc.and_(pc.greater_equal(days, day_start), pc.less(days, day_end))
+        con.register("prices", part)
+        con.register("snapshots", snapshots.filter(in_range))
+        result = con.sql(
+            f"SELECT * FROM ({load_sql('gold', 'coin_daily')}) WHERE month IN ({listing})"
+        ).to_arrow_table()
+        daily.append(_cast(result, gold_schema))
+        con.unregister("prices")
+        own = part.filter(pc.is_in(part["month"], value_set=pa.array(months)))
+        report.rows["silver.price_history"] += own.num_rows
+        del part
+        yield own
+
+
+def _chunks(counts: list[tuple[str, int]], limit: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    rows = 0
+    for month, n in counts:
+        if chunk and rows + n > limit:
+            yield chunk
+            chunk, rows = [], 0
+        chunk.append(month)
+        rows += n
+    if chunk:
+        yield chunk
+
+
+def _next_month(month: str) -> date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return date(year + mon // 12, mon % 12 + 1, 1)
+
+
+def _ts(d: date) -> pa.Scalar:
+    return pa.scalar(datetime(d.year, d.month, d.day), pa.timestamp("us"))
 
 
 # -- crash recovery ------------------------------------------------------------------------------
@@ -204,7 +281,12 @@ def _unmerged_bronze(lake: Lake) -> dict[str, pa.Table]:
 
 
 def _silver(
-    lake: Lake, con: duckdb.DuckDBPyConnection, report: TransformReport, *, incremental: bool
+    lake: Lake,
+    con: duckdb.DuckDBPyConnection,
+    report: TransformReport,
+    *,
+    incremental: bool,
+    skip: tuple[str, ...] = (),
 ) -> dict[str, pa.Table]:
     """Merge the registered bronze relations into every silver table.
 
@@ -214,6 +296,8 @@ def _silver(
     defs = all_tables()
     out: dict[str, pa.Table] = {}
     for model in PARTITIONED_SILVER + KEYED_SMALL_SILVER:
+        if model in skip:
+            continue
         name = f"silver.{model}"
         tdef = defs[name]
         schema = lake.arrow_schema(name)
