@@ -194,11 +194,7 @@ class Lake:
         a row was read, not what it says, so a re-fetch of the same data keeps the hash.
         """
         table = self.table(name)
-        cols = [
-            f.name
-            for f in table.schema().fields
-            if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")
-        ]
+        cols = [f.name for f in table.schema().fields if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")]
         con = new_duckdb()
         register_view(con, "t", self.data_files(name), table.schema().as_arrow())
         select = ", ".join(_q(c) for c in cols)
@@ -345,9 +341,7 @@ def _create_tables(catalog: SqlCatalog, defs: list[TableDef]) -> None:
                     source_id=source.field_id, field_id=1000, transform=IdentityTransform(), name=d.partition
                 )
             )
-        catalog.create_table_if_not_exists(
-            d.name, schema=schema, partition_spec=spec, properties=_TABLE_PROPERTIES
-        )
+        catalog.create_table_if_not_exists(d.name, schema=schema, partition_spec=spec, properties=_TABLE_PROPERTIES)
         log.debug("created table %s", d.name)
 
 
@@ -359,15 +353,11 @@ def conform(data: pa.Table, schema: pa.Schema, name: str = "table") -> pa.Table:
     """
     missing = [f.name for f in schema if f.name not in data.column_names]
     if missing:
-        raise LakeError(
-            f"data for {name} lacks columns {', '.join(missing)}", hint="this is a bug in geckolake"
-        )
+        raise LakeError(f"data for {name} lacks columns {', '.join(missing)}", hint=_BUG)
     try:
         return data.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as e:
-        raise LakeError(
-            f"data for {name} does not fit its schema: {e}", hint="this is a bug in geckolake"
-        ) from e
+        raise LakeError(f"data for {name} does not fit its schema: {e}", hint=_BUG) from e
 
 
 def new_duckdb() -> duckdb.DuckDBPyConnection:

@@ -463,8 +463,7 @@ def bronze_tables() -> tuple[TableDef, ...]:
     """Bronze table definitions: one per endpoint plus ``bronze.quarantine`` (append-only)."""
     schemas, quarantine = bronze_schemas()
     defs = [
-        TableDef(f"bronze.{name}", schema, grain="one row per entity per response")
-        for name, schema in schemas.items()
+        TableDef(f"bronze.{name}", schema, grain="one row per entity per response") for name, schema in schemas.items()
     ]
     defs.append(TableDef("bronze.quarantine", quarantine, grain="one row per rejected record or body"))
     return tuple(defs)

@@ -113,9 +113,7 @@ def test_duckdb_views_follow_commits(lake: Lake) -> None:
     con = lake.connect_duckdb()
     assert con.execute("SELECT count(*) FROM bronze.market_chart").fetchone() == (0,)
     # typed empty view
-    types = dict(
-        con.execute("SELECT column_name, column_type FROM (DESCRIBE bronze.market_chart)").fetchall()
-    )
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE bronze.market_chart)").fetchall())
     assert types["ts"] == "TIMESTAMP WITH TIME ZONE"
     lake.append("bronze.market_chart", chart([1.0, 2.0]))
     assert con.execute("SELECT count(*) FROM bronze.market_chart").fetchone() == (0,)  # its snapshot

@@ -33,9 +33,7 @@ def snap(
     }
 
 
-def pt(
-    ts: datetime, price: float, gran: str, mc: float | None = None, vol: float | None = None
-) -> dict[str, Any]:
+def pt(ts: datetime, price: float, gran: str, mc: float | None = None, vol: float | None = None) -> dict[str, Any]:
     return {
         "coin_id": "bitcoin",
         "vs_currency": "usd",
