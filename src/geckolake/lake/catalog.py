@@ -245,9 +245,14 @@ def _partition_column(table: Table) -> str | None:
 
 
 def _split_by(data: pa.Table, column: str | None) -> list[pa.Table]:
-    """``data`` cut into one zero-copy slice per value of ``column`` (sorted by it first)."""
+    """``data`` cut into one table per value of ``column``."""
     if column is None or data.num_rows == 0:
         return [data]
+    values = pc.unique(data[column])
+    if len(values) == 1:
+        return [data]
+    if len(values) <= 16:  # a few sequential filters beat a sort + random-access take
+        return [data.filter(pc.equal(data[column], v)) for v in values]
     data = data.take(pc.sort_indices(data[column]))
     ends = pc.run_end_encode(data[column].combine_chunks()).run_ends.to_pylist()
     starts = [0, *ends[:-1]]

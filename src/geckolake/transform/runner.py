@@ -183,26 +183,38 @@ def _rebuild_price_history(
     for months in _chunks(sorted(counts.items()), REBUILD_CHUNK_ROWS):
         first, last = date.fromisoformat(months[0] + "-01"), _next_month(months[-1])
         listing = ", ".join(f"'{m}'" for m in months)
-        part = _dedup(
+        # Filters on the raw ts (pushed into the scan) rather than on the computed month.
+        own = _dedup(
             con,
-            f"SELECT * FROM ({stage}) s WHERE s.month IN ({listing}) "
-            f"OR (s.granularity = 'daily' AND utc_date(s.ts) = DATE '{last.isoformat()}')",
+            f"SELECT * FROM ({stage}) s WHERE s.ts >= TIMESTAMPTZ '{first.isoformat()} 00:00:00+00' "
+            f"AND s.ts < TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'",
+            tdef.key,
+            schema,
+        )
+        closing = _dedup(
+            con,
+            f"SELECT * FROM ({stage}) s WHERE s.granularity = 'daily' "
+            f"AND s.ts = TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'",
             tdef.key,
             schema,
         )
         days = pc.cast(snapshots["snapshot_ts"], pa.timestamp("us"))
         day_start, day_end = _ts(first), _ts(last + timedelta(days=1))
         in_range = pc.and_(pc.greater_equal(days, day_start), pc.less(days, day_end))
-        con.register("prices", part)
+        con.register("own_prices", own)
+        con.register("closing_prices", closing)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW prices AS SELECT * FROM own_prices UNION ALL SELECT * FROM closing_prices"
+        )
         con.register("snapshots", snapshots.filter(in_range))
         result = con.sql(
             f"SELECT * FROM ({load_sql('gold', 'coin_daily')}) WHERE month IN ({listing})"
         ).to_arrow_table()
         daily.append(_cast(result, gold_schema))
-        con.unregister("prices")
-        own = part.filter(pc.is_in(part["month"], value_set=pa.array(months)))
+        con.execute("DROP VIEW prices")
+        con.unregister("own_prices")
+        con.unregister("closing_prices")
         report.rows["silver.price_history"] += own.num_rows
-        del part
         yield own
 
 
