@@ -110,9 +110,7 @@ def _from_file(location: str) -> str:
     except IsADirectoryError:
         raise SecretError(f"{what} is a directory", hint="point file: at the file holding the key") from None
     except PermissionError:
-        raise SecretError(
-            f"{what} cannot be read (permission denied)", hint="chmod 600 it as its owner"
-        ) from None
+        raise SecretError(f"{what} cannot be read (permission denied)", hint="chmod 600 it as its owner") from None
     except UnicodeDecodeError:
         # from None: the decode error would carry the file's bytes, i.e. possibly the key.
         raise SecretError(f"{what} is not UTF-8 text", hint="store the key as plain text") from None
@@ -145,9 +143,7 @@ def _from_ssm(name: str, factory: AwsClientFactory, endpoint_url: str | None, re
         raise _aws_error(e, what, "ssm:GetParameter and kms:Decrypt", _SSM_MISSING_HINT) from e
     parameter = answer.get("Parameter", {})
     if parameter.get("Type") not in (None, "SecureString"):
-        logger.warning(
-            "%s is a %s, not a SecureString: it is stored unencrypted", what, parameter.get("Type")
-        )
+        logger.warning("%s is a %s, not a SecureString: it is stored unencrypted", what, parameter.get("Type"))
     key = str(parameter.get("Value", "")).strip()
     if not key:
         raise SecretError(f"{what} is empty", hint="put the CoinGecko API key in it")
@@ -231,13 +227,9 @@ def _aws_error(error: Exception, what: str, permissions: str, missing_hint: str)
         "ReadTimeoutError",
         "ConnectionClosedError",
     ):
-        return SecretError(
-            f"cannot reach AWS to read {what} ({name})", hint="check the network and the endpoint URL"
-        )
+        return SecretError(f"cannot reach AWS to read {what} ({name})", hint="check the network and the endpoint URL")
     detail = code or name
-    return SecretError(
-        f"reading {what} failed ({detail})", hint="check the name, the region and your AWS access"
-    )
+    return SecretError(f"reading {what} failed ({detail})", hint="check the name, the region and your AWS access")
 
 
 def _aws_error_code(error: Exception) -> str | None:

@@ -64,6 +64,7 @@ def test_second_run_same_time_is_idempotent_and_an_hour_later_adds_snapshots(
         before = lake_hashes(lake)
         cli("run", "--coins", "300", "--history-coins", "5", "--history-days", "120", check=True)
         assert lake_hashes(lake) == before
+    existing = {(r[0], r[1]) for r in query(lake, "SELECT coin_id, snapshot_ts FROM silver.market_snapshots")}
     (n1,) = query(lake, "SELECT count(*) FROM silver.market_snapshots")[0]
     later = NOW + timedelta(hours=1)
     with simulator(now=later) as url:
@@ -71,7 +72,6 @@ def test_second_run_same_time_is_idempotent_and_an_hour_later_adds_snapshots(
         markets += sim_get(url, "/coins/markets", vs_currency="usd", per_page="150", page="2")  # type: ignore[operator]
         cli = Cli(lake, url, base_env(lake, url, later))
         cli("run", "--coins", "300", "--history-coins", "5", "--history-days", "120", check=True)
-    existing = {(r[0], r[1]) for r in query(lake, "SELECT coin_id, snapshot_ts FROM silver.market_snapshots")}
     (n2,) = query(lake, "SELECT count(*) FROM silver.market_snapshots")[0]
     new_keys = {(c["id"], c["last_updated"]) for c in markets}  # type: ignore[union-attr]
     assert n2 - n1 == len(new_keys) - _already_held(new_keys, existing)

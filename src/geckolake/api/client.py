@@ -145,9 +145,7 @@ class CoinGeckoClient:
             if plan.key_header:
                 headers[plan.key_header] = self._api_key
             else:
-                logger.warning(
-                    "an API key was given but plan %r sends none; use plan demo or a paid one", plan.name
-                )
+                logger.warning("an API key was given but plan %r sends none; use plan demo or a paid one", plan.name)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -201,10 +199,7 @@ class CoinGeckoClient:
                     endpoint=req.endpoint,
                     attempts=attempt,
                     cause=outcome.cause,
-                    hint=(
-                        "it is recorded and the next run fetches it again; "
-                        "check the network or CoinGecko's status"
-                    ),
+                    hint=("it is recorded and the next run fetches it again; check the network or CoinGecko's status"),
                 )
             self.stats.retries += 1
             logger.debug(

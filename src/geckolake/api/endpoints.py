@@ -74,9 +74,7 @@ def markets(vs_currency: str, page: int, per_page: int = 250) -> ApiRequest:
     )
 
 
-def market_chart_range(
-    coin_id: str, vs_currency: str, start: int, end: int, granularity: Granularity
-) -> ApiRequest:
+def market_chart_range(coin_id: str, vs_currency: str, start: int, end: int, granularity: Granularity) -> ApiRequest:
     """``start``/``end`` in UNIX seconds. Daily uses ``interval=daily`` (allowed on every plan);
     hourly relies on automatic granularity, so windows must stay within 2..90 days."""
     params: list[tuple[str, str]] = [("vs_currency", vs_currency), ("from", str(start)), ("to", str(end))]

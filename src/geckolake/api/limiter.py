@@ -116,7 +116,5 @@ class RateLimiter:
             old = self._rate
             self._rate = max(self.min_rate_per_min, self._rate * self.slowdown_factor)
             self._last_slowdown = now
-            logger.info(
-                "rate limited (429): pausing %.1fs, pacing %.1f → %.1f calls/min", wait_s, old, self._rate
-            )
+            logger.info("rate limited (429): pausing %.1fs, pacing %.1f → %.1f calls/min", wait_s, old, self._rate)
         self._paused_until = max(self._paused_until, now + max(0.0, wait_s))

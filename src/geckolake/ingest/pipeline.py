@@ -143,7 +143,7 @@ class Run:
             if isinstance(outcome, ApiResponse):
                 landed.append(Fetched(req, outcome, self._seq))
             else:
-                log.warning("request failed: %s: %s", req.describe(), outcome)
+                log.info("request failed: %s: %s", req.describe(), outcome)
                 failed.append(Failed(req, outcome, self._seq))
             self.observer.advance()
 

@@ -13,6 +13,4 @@ class Lineage:
     run_id: str
     fetched_at: datetime  # UTC, timezone-aware
     raw_sha256: str
-    raw_path: (
-        str  # relative to the lake root, e.g. "raw/coins_markets/2026-11-27/<run>/000001-ab12cd.json.gz"
-    )
+    raw_path: str  # relative to the lake root, e.g. "raw/coins_markets/2026-11-27/<run>/000001-ab12cd.json.gz"

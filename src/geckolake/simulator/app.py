@@ -80,9 +80,7 @@ class TruncatedResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(self.body)).encode())]
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True}
-        )
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
 
 
 class SimulatorApp:
@@ -185,9 +183,7 @@ class SimulatorApp:
             reply = Reply(200, drift(reply.body, self.seq), reply.headers, reply.cache_s)
         return reply, fault
 
-    def _compute(
-        self, path: str, pairs: list[tuple[str, str]], match: tuple[Endpoint, dict[str, str]] | None
-    ) -> Reply:
+    def _compute(self, path: str, pairs: list[tuple[str, str]], match: tuple[Endpoint, dict[str, str]] | None) -> Reply:
         if self.cfg.fixtures is not None:
             found = load_fixture(self.cfg.fixtures, path, pairs)
             return found if found is not None else fixture_missing(path)

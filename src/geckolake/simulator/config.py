@@ -60,9 +60,7 @@ class SimulatorConfig:
 
     def __post_init__(self) -> None:
         if self.plan not in PLAN_RULES:
-            raise ConfigError(
-                f"unknown simulator plan {self.plan!r}", hint=f"use one of {', '.join(SIM_PLANS)}"
-            )
+            raise ConfigError(f"unknown simulator plan {self.plan!r}", hint=f"use one of {', '.join(SIM_PLANS)}")
         if self.coins < 3:
             raise ConfigError("the simulator needs at least 3 coins", hint="pass --coins 3 or more")
         if self.now is not None and self.now.tzinfo is None:

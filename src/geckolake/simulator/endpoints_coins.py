@@ -93,16 +93,10 @@ def _market_row(
     on, seed = sim.quirks, sim.cfg.seed
     p = lambda x: round_price(x, precision)  # noqa: E731
     dead_24h = q.price_24h is None or nulls(seed, coin.id, "all24h", 0.01, on)
-    total = (
-        None if nulls(seed, coin.id, "total_supply", 0.03, on) else whole(q.supply * (1 + coin.total_extra))
-    )
+    total = None if nulls(seed, coin.id, "total_supply", 0.03, on) else whole(q.supply * (1 + coin.total_extra))
     max_s = None if coin.max_supply is None else whole(float(round(coin.max_supply)))
     fdv_supply = coin.max_supply or (q.supply * (1 + coin.total_extra))
-    fdv = (
-        None
-        if (coin.max_supply is None and nulls(seed, coin.id, "fdv", 0.3, on))
-        else cap_int(q.price * fdv_supply)
-    )
+    fdv = None if (coin.max_supply is None and nulls(seed, coin.id, "fdv", 0.3, on)) else cap_int(q.price * fdv_supply)
     row: dict[str, object] = {
         "id": coin.id,
         "symbol": coin.symbol,

@@ -107,9 +107,7 @@ def trending(sim: Sim, req: Request) -> Reply:
     board = market.board(live_s)
     hour = live_s // 3600
     ranked = [c for c in market.coins if board.ranks[c.index] is not None and c.index > 2]
-    scores = uniform(
-        key_of(sim.cfg.seed, "trending", hour), np.array([c.index for c in ranked], dtype=np.int64)
-    )
+    scores = uniform(key_of(sim.cfg.seed, "trending", hour), np.array([c.index for c in ranked], dtype=np.int64))
     picks = [ranked[int(i)] for i in np.argsort(scores)[:15]]
     btc = float(market.path(market.coins[0]).price(np.array([live_s], dtype=np.int64))[0])
     coins = []

@@ -76,11 +76,7 @@ def _stringify_first_number(obj: Any) -> bool:
     while stack:
         node = stack.pop(0)
         items = (
-            list(node.items())
-            if isinstance(node, dict)
-            else list(enumerate(node))
-            if isinstance(node, list)
-            else []
+            list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
         )
         for k, v in items:
             if isinstance(v, int | float) and not isinstance(v, bool):

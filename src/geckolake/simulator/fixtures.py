@@ -96,9 +96,7 @@ _KNOWN: dict[str, str] = {
     "global/jkorf_2023-01.json": "/global",
     "global/jkorf_2025-04-07.json": "/global",
     # the fixture name does not say which coin; its ~$1.1 prices suggest matic-network
-    "market_chart/dashbrd_1d_5min_2023-03-15.json": (
-        "/coins/matic-network/market_chart?days=1&vs_currency=usd"
-    ),
+    "market_chart/dashbrd_1d_5min_2023-03-15.json": ("/coins/matic-network/market_chart?days=1&vs_currency=usd"),
     "trending/jkorf_2023-01.json": "/search/trending",
     "trending/jkorf_2025-05_with_nfts_categories.json": "/search/trending",
 }
@@ -128,9 +126,7 @@ def _split(request: str) -> tuple[str, list[tuple[str, str]]]:
     return unquote(path), parse_qsl(qs, keep_blank_values=True)
 
 
-def _write(
-    root: Path, request: str, body: bytes, status: int, taken: set[Path], tag: str
-) -> tuple[str, Path]:
+def _write(root: Path, request: str, body: bytes, status: int, taken: set[Path], tag: str) -> tuple[str, Path]:
     """Write one fixture; a request already taken gets a ``_fixture=<tag>`` parameter to stay reachable."""
     path, pairs = _split(request)
     file = fixture_file(root, path, pairs)
@@ -148,9 +144,7 @@ def _write(
     return request, file
 
 
-def build_fixtures_dir(
-    dest: Path, recorded: Path | None = None, specs: list[Path] | None = None
-) -> list[FixtureEntry]:
+def build_fixtures_dir(dest: Path, recorded: Path | None = None, specs: list[Path] | None = None) -> list[FixtureEntry]:
     """Fill ``dest`` with every recorded body (and every OpenAPI 200 example) in fixture layout.
 
     Returns one entry per fixture with the request that replays it. Recorded bodies are copied
@@ -167,9 +161,7 @@ def build_fixtures_dir(
         for path, example in spec_examples(spec):
             tag = "spec-" + ("pro" if "pro" in spec.name else "demo")
             body = json.dumps(example, ensure_ascii=False).encode()
-            req, file = _write(
-                dest, path + f"?_fixture={tag}", body, 200, taken, tag + path.replace("/", "_")
-            )
+            req, file = _write(dest, path + f"?_fixture={tag}", body, 200, taken, tag + path.replace("/", "_"))
             entries.append(FixtureEntry(req, f"{tag}:{path}", file, 200))
     return entries
 

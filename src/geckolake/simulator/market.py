@@ -195,9 +195,7 @@ class Market:
         window = self.series(coin, grid, currency)[0] if grid.size else np.empty(0)
         high = float(max(window.max(initial=price), price))
         low = float(min(window.min(initial=price), price))
-        hours = np.arange(
-            live_s - live_s % HOUR - 167 * HOUR, live_s - live_s % HOUR + 1, HOUR, dtype=np.int64
-        )
+        hours = np.arange(live_s - live_s % HOUR - 167 * HOUR, live_s - live_s % HOUR + 1, HOUR, dtype=np.int64)
         hours = hours[hours >= path.listing_s]
         spark = self.series(coin, hours, currency)[0].tolist() if hours.size else []
         ath, ath_s, atl, atl_s = self._extremes(coin, live_s, currency, price)
@@ -218,9 +216,7 @@ class Market:
             supply=float(self.path(coin).supply(ts[:1])[0]),
         )
 
-    def _extremes(
-        self, coin: Coin, live_s: int, currency: str, price: float
-    ) -> tuple[float, int, float, int]:
+    def _extremes(self, coin: Coin, live_s: int, currency: str, price: float) -> tuple[float, int, float, int]:
         """ATH/ATL over daily closes since listing plus the live price."""
         path = self.path(coin)
         days = np.arange(coin.listing_day, live_s // DAY + 1, dtype=np.int64) * DAY

@@ -15,9 +15,7 @@ from datetime import UTC, datetime
 class RateLimiter:
     """At most ``limit`` calls per ``window_s`` seconds; ``limit=None`` never limits."""
 
-    def __init__(
-        self, limit: int | None, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limit: int | None, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock

@@ -76,17 +76,13 @@ def running_simulator(cfg: SimulatorConfig) -> Iterator[str]:
         ConfigError: the address cannot be bound or the server did not start.
     """
     server, sock, url = _make(cfg, announce=False)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="geckolake-simulator", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="geckolake-simulator", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
-            raise ConfigError(
-                "the simulator did not start", hint="run `geckolake simulator` to see its error"
-            )
+            raise ConfigError("the simulator did not start", hint="run `geckolake simulator` to see its error")
         time.sleep(0.005)
     try:
         yield url

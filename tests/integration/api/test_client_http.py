@@ -40,9 +40,7 @@ def client_for(server: ScriptedServer, **kwargs: object) -> CoinGeckoClient:
     return CoinGeckoClient(server.base_url, PLANS["demo"], KEY, **options)  # type: ignore[arg-type]
 
 
-def fetch_one(
-    server: ScriptedServer, req: ApiRequest, **kwargs: object
-) -> tuple[ApiResponse, CoinGeckoClient]:
+def fetch_one(server: ScriptedServer, req: ApiRequest, **kwargs: object) -> tuple[ApiResponse, CoinGeckoClient]:
     async def go() -> tuple[ApiResponse, CoinGeckoClient]:
         async with client_for(server, **kwargs) as client:
             return await client.fetch(req), client
@@ -175,9 +173,7 @@ def test_fetch_all_reports_each_result_and_stops_on_auth_error(server: ScriptedS
 
     async def go_auth() -> None:
         async with client_for(server, concurrency=1) as client:
-            await client.fetch_all(
-                (endpoints.markets("usd", p) for p in range(1, 101)), lambda r, x: seen.append(x)
-            )
+            await client.fetch_all((endpoints.markets("usd", p) for p in range(1, 101)), lambda r, x: seen.append(x))
 
     with pytest.raises(AuthError):
         run(go_auth)
@@ -214,12 +210,8 @@ def test_the_rate_limited_server_does_reject_an_unpaced_burst(server: ScriptedSe
     outcomes: list[object] = []
 
     async def go() -> None:
-        async with client_for(
-            server, rate_per_min=1e7, concurrency=40, max_attempts=1, retry_policy=None
-        ) as c:
-            await c.fetch_all(
-                [endpoints.markets("usd", p) for p in range(1, 41)], lambda r, x: outcomes.append(x)
-            )
+        async with client_for(server, rate_per_min=1e7, concurrency=40, max_attempts=1, retry_policy=None) as c:
+            await c.fetch_all([endpoints.markets("usd", p) for p in range(1, 41)], lambda r, x: outcomes.append(x))
 
     run(go)
     assert server.rejected >= 5

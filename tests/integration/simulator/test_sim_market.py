@@ -29,9 +29,7 @@ def chart(api: httpx.Client, coin: str, **params: object) -> dict[str, list[list
 
 
 def test_markets_current_price_is_last_chart_point(api: httpx.Client) -> None:
-    rows = api.get(
-        "/coins/markets", params={"vs_currency": "usd", "per_page": 40, "sparkline": "true"}
-    ).json()
+    rows = api.get("/coins/markets", params={"vs_currency": "usd", "per_page": 40, "sparkline": "true"}).json()
     for row in rows[:40:4]:
         prices = chart(api, row["id"], days=1)["prices"]
         assert row["current_price"] == prices[-1][1]
@@ -53,12 +51,8 @@ def test_ranks_and_order_in_clean_mode(api: httpx.Client) -> None:
 
 
 def test_btc_quote_is_usd_over_bitcoin(api: httpx.Client) -> None:
-    usd = {
-        r["id"]: r["current_price"] for r in api.get("/coins/markets", params={"vs_currency": "usd"}).json()
-    }
-    btc = {
-        r["id"]: r["current_price"] for r in api.get("/coins/markets", params={"vs_currency": "btc"}).json()
-    }
+    usd = {r["id"]: r["current_price"] for r in api.get("/coins/markets", params={"vs_currency": "usd"}).json()}
+    btc = {r["id"]: r["current_price"] for r in api.get("/coins/markets", params={"vs_currency": "btc"}).json()}
     assert btc["bitcoin"] == pytest.approx(1.0)
     assert btc["ethereum"] == pytest.approx(usd["ethereum"] / usd["bitcoin"], rel=1e-12)
 
@@ -69,9 +63,7 @@ def test_global_totals_and_dominance(api: httpx.Client) -> None:
     rows += api.get("/coins/markets", params={"vs_currency": "usd", "per_page": 250, "page": 2}).json()
     total = sum(r["market_cap"] for r in rows)
     assert data["total_market_cap"]["usd"] == pytest.approx(total, rel=1e-6)
-    assert data["market_cap_percentage"]["btc"] == pytest.approx(
-        rows[0]["market_cap"] / total * 100, rel=1e-6
-    )
+    assert data["market_cap_percentage"]["btc"] == pytest.approx(rows[0]["market_cap"] / total * 100, rel=1e-6)
     assert len(data["market_cap_percentage"]) == 10
 
 

@@ -18,8 +18,7 @@ import yaml
 from conftest import REFERENCE
 
 SPECS = {
-    name: yaml.safe_load((REFERENCE / f"coingecko-{name}-api-v3.openapi.yml").read_text())
-    for name in ("demo", "pro")
+    name: yaml.safe_load((REFERENCE / f"coingecko-{name}-api-v3.openapi.yml").read_text()) for name in ("demo", "pro")
 }
 
 CASES: list[tuple[str, str]] = [
@@ -125,9 +124,7 @@ def check(body: Any, schema: dict[str, Any], path: str) -> None:
 @pytest.mark.parametrize("spec", ["demo", "pro"])
 @pytest.mark.parametrize(("path", "query"), CASES)
 @pytest.mark.parametrize("mode", ["quirky", "clean"])
-def test_endpoint_matches_spec(
-    spec: str, path: str, query: str, mode: str, request: pytest.FixtureRequest
-) -> None:
+def test_endpoint_matches_spec(spec: str, path: str, query: str, mode: str, request: pytest.FixtureRequest) -> None:
     if path not in SPECS[spec]["paths"]:
         pytest.skip(f"{path} is not in the {spec} spec")
     base = request.getfixturevalue(f"{mode}_url")

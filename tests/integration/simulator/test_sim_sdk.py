@@ -55,9 +55,7 @@ def client(request: pytest.FixtureRequest) -> Iterator[tuple[Coingecko, bool]]:
     plan, quirks = request.param
     with running_simulator(config(plan=plan, api_key="sim-key", clean=not quirks)) as url:
         kwargs: dict[str, Any] = {"demo_api_key": "sim-key"} if plan == "demo" else {"pro_api_key": "sim-key"}
-        sdk = Coingecko(
-            **kwargs, environment=plan, base_url=url, max_retries=0, _strict_response_validation=True
-        )  # type: ignore[arg-type]
+        sdk = Coingecko(**kwargs, environment=plan, base_url=url, max_retries=0, _strict_response_validation=True)  # type: ignore[arg-type]
         yield sdk, quirks
         sdk.close()
 

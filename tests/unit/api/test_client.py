@@ -19,9 +19,7 @@ KEY = "CG-unitTestKey-5555666677"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make(
-    handler: Handler, vt: VirtualTime, plan: str = "demo", key: str | None = KEY, **kw: object
-) -> CoinGeckoClient:
+def make(handler: Handler, vt: VirtualTime, plan: str = "demo", key: str | None = KEY, **kw: object) -> CoinGeckoClient:
     return CoinGeckoClient(
         "https://example.test/api/v3",
         PLANS[plan],
@@ -84,9 +82,7 @@ def test_rate_defaults_to_plan_and_can_be_overridden() -> None:
 
 def test_429_waits_retry_after_in_the_limiter() -> None:
     vt = VirtualTime()
-    handler, seen = sequence(
-        httpx.Response(429, headers={"retry-after": "30"}, json={"status": {"error_code": 429}})
-    )
+    handler, seen = sequence(httpx.Response(429, headers={"retry-after": "30"}, json={"status": {"error_code": 429}}))
     client = make(handler, vt, rate_per_min=600)
     resp = fetch(client, vt)
     assert resp.attempts == 2 and len(seen) == 2
@@ -241,9 +237,7 @@ def test_fetch_all_bounded_concurrency_and_results() -> None:
 
 def test_fetch_all_raises_auth_error_and_cancels_the_rest() -> None:
     vt = VirtualTime()
-    handler, seen = sequence(
-        httpx.Response(401, json={"status": {"error_code": 10002, "error_message": "bad"}})
-    )
+    handler, seen = sequence(httpx.Response(401, json={"status": {"error_code": 10002, "error_message": "bad"}}))
     called: list[object] = []
 
     async def on_result(req: ApiRequest, result: ApiResponse | GeckolakeError) -> None:

@@ -42,10 +42,7 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 
 def test_headers_prefer_retry_after_then_ratelimit_reset() -> None:
-    assert (
-        retry_after_from_headers({"Retry-After": "7", "x-ratelimit-reset": "2025-03-01 12:01:00 +0000"}, NOW)
-        == 7
-    )
+    assert retry_after_from_headers({"Retry-After": "7", "x-ratelimit-reset": "2025-03-01 12:01:00 +0000"}, NOW) == 7
     assert retry_after_from_headers({"x-ratelimit-reset": "2025-03-01 12:01:00 +0000"}, NOW) == 60
     assert retry_after_from_headers({"x-ratelimit-reset": "2025-03-01T12:00:30Z"}, NOW) == 30
     assert retry_after_from_headers({"x-ratelimit-reset": "garbage"}, NOW) is None

@@ -164,9 +164,7 @@ def _drop_duplicates(
     return ts[keep], values[keep]
 
 
-def _outer_join(
-    series: list[tuple[IntArray, FloatArray]], quarantine: Quarantine
-) -> tuple[IntArray, list[FloatArray]]:
+def _outer_join(series: list[tuple[IntArray, FloatArray]], quarantine: Quarantine) -> tuple[IntArray, list[FloatArray]]:
     """Join by timestamp; rows in order of first appearance (prices, then market caps, then volumes)."""
     series = [_drop_duplicates(ts, v, name, quarantine) for (ts, v), name in zip(series, SERIES, strict=True)]
     all_ts = np.concatenate([ts for ts, _ in series])
@@ -191,9 +189,7 @@ def parse_chart(data: Any, quarantine: Quarantine) -> ChartColumns:
     if not isinstance(data, dict):
         raise BodyError(f"expected an object with prices/market_caps/total_volumes, got {shape_name(data)}")
     if not any(name in data for name in SERIES):
-        raise BodyError(
-            f"expected an object with prices/market_caps/total_volumes, got keys {sorted(data)[:5]}"
-        )
+        raise BodyError(f"expected an object with prices/market_caps/total_volumes, got keys {sorted(data)[:5]}")
     series = _all_series_fast(data) or [_series(data, name, quarantine) for name in SERIES]
     (tp, vp), (tm, vm), (tv, vv) = series
     if len(tp) == len(tm) == len(tv) and np.array_equal(tp, tm) and np.array_equal(tp, tv):

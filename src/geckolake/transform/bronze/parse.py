@@ -91,9 +91,7 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
         return ParseResult({table: _empty(table, lineage)}, whole.to_table(lineage), ok=False, points=0)
     if len(quarantine):
         log.info("%d record(s) of %s quarantined", len(quarantine), lineage.raw_path)
-    return ParseResult(
-        {table: result_table}, quarantine.to_table(lineage), ok=True, points=result_table.num_rows
-    )
+    return ParseResult({table: result_table}, quarantine.to_table(lineage), ok=True, points=result_table.num_rows)
 
 
 def _parse_chart(request: ApiRequest, data: Any, quarantine: Quarantine, lineage: Lineage) -> pa.Table:

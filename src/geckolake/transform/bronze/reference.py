@@ -26,9 +26,7 @@ def _object(record: Any, what: str) -> dict[str, Any]:
     return record
 
 
-def _each(
-    records: list[Any], rows: RowBuilder, quarantine: Quarantine, make: Any, id_key: str = "id"
-) -> None:
+def _each(records: list[Any], rows: RowBuilder, quarantine: Quarantine, make: Any, id_key: str = "id") -> None:
     for position, record in enumerate(records):
         try:
             rows.add(make(record, position))

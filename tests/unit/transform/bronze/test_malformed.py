@@ -155,9 +155,7 @@ def test_granularity_inferred_from_params() -> None:
 
 
 def test_trending_formatted_strings() -> None:
-    body = {
-        "coins": [{"item": {"id": "x", "data": {"market_cap": "$1,234", "price_btc": "0.5"}}}, {"item": {}}]
-    }
+    body = {"coins": [{"item": {"id": "x", "data": {"market_cap": "$1,234", "price_btc": "0.5"}}}, {"item": {}}]}
     result = parse(ApiRequest("trending", "/search/trending"), orjson.dumps(body), LINEAGE)
     rows = result.tables["trending"].to_pylist()
     assert rows[0]["market_cap_usd"] == 1234.0 and rows[0]["price_btc"] == 0.5 and rows[0]["score"] == 0
@@ -181,9 +179,7 @@ def test_simple_price_with_all_fields() -> None:
             "last_updated_at": 10,
         }
     }
-    rows = parse(ApiRequest("simple_price", "/simple/price"), orjson.dumps(body), LINEAGE).tables[
-        "simple_price"
-    ]
+    rows = parse(ApiRequest("simple_price", "/simple/price"), orjson.dumps(body), LINEAGE).tables["simple_price"]
     assert rows.to_pylist()[0] | {} == {
         **rows.to_pylist()[0],
         "coin_id": "bitcoin",
@@ -212,9 +208,7 @@ _record = st.fixed_dictionaries(
         "market_cap": _value,
         "market_cap_rank": _value,
         "max_supply": _value,
-        "roi": st.one_of(
-            st.none(), st.fixed_dictionaries({"times": _value, "currency": st.text(max_size=3)})
-        ),
+        "roi": st.one_of(st.none(), st.fixed_dictionaries({"times": _value, "currency": st.text(max_size=3)})),
         "sparkline_in_7d": st.fixed_dictionaries({"price": st.lists(_value, max_size=4)}),
     },
 )

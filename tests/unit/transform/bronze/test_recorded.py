@@ -44,9 +44,7 @@ def _request(endpoint: str) -> ApiRequest:
     if endpoint == "coins_markets":
         return markets("usd", page=1)
     if endpoint == "market_chart":
-        return ApiRequest(
-            "market_chart_range", "/coins/bitcoin/market_chart", (("vs_currency", "usd"), ("days", "1"))
-        )
+        return ApiRequest("market_chart_range", "/coins/bitcoin/market_chart", (("vs_currency", "usd"), ("days", "1")))
     return ApiRequest(endpoint, "/x")  # type: ignore[arg-type]
 
 
@@ -125,11 +123,7 @@ def test_chart_1d_keeps_non_monotonic_live_point() -> None:
 def test_global_values() -> None:
     path = RECORDED / "global" / "jkorf_2025-04-07.json"
     data = orjson.loads(path.read_bytes())["data"]
-    row = (
-        parse(ApiRequest("global", "/global"), path.read_bytes(), LINEAGE)
-        .tables["global_market"]
-        .to_pylist()[0]
-    )
+    row = parse(ApiRequest("global", "/global"), path.read_bytes(), LINEAGE).tables["global_market"].to_pylist()[0]
     assert row["active_cryptocurrencies"] == 17111
     assert dict(row["total_market_cap"]) == data["total_market_cap"]
     assert row["volume_change_percentage_24h_usd"] is None
