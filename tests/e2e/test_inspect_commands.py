@@ -1,0 +1,49 @@
+"""plan, run --dry-run, tables, runs and sql formats, as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import httpx
+from tests.e2e.support import Cli
+
+SCOPE = ("--coins", "300", "--history-coins", "7", "--history-days", "90")
+
+
+def _stats(cli: Cli) -> object:
+    return httpx.get(cli.base_url.rsplit("/api/v3", 1)[0] + "/__stats", timeout=10).json()
+
+
+def test_plan_and_dry_run_call_nothing_and_shrink_after_a_run(cli: Cli) -> None:
+    before = _stats(cli)
+    plan = cli("plan", *SCOPE, check=True)
+    dry = cli("run", "--dry-run", *SCOPE, check=True)
+    assert _stats(cli) == before  # no API call at all
+    for out in (plan.stdout, dry.stdout):
+        assert "coins_markets" in out and "market_chart_range" in out
+        assert "credits: 13" in out  # 2 markets pages + 7 histories + 4 extras
+    cli("run", *SCOPE, check=True)
+    after = cli("plan", *SCOPE, check=True)
+    # the lake is current: markets and the snapshot extras only (history and coins list are held)
+    assert "market_chart_range" not in after.stdout
+    assert "credits: 5" in after.stdout
+
+
+def test_tables_runs_and_sql_formats(cli: Cli) -> None:
+    cli("run", *SCOPE, check=True)
+    tables = cli("tables", check=True).stdout
+    for name in ("bronze.coins_markets", "silver.market_snapshots", "gold.coin_daily", "ops.pipeline_runs"):
+        assert name in tables
+    runs = cli("runs", check=True).stdout
+    assert "succeeded" in runs
+    out = cli("sql", "SELECT coin_id, market_cap_rank FROM silver.market_snapshots ORDER BY market_cap_rank LIMIT 3",
+              "--format", "json", check=True)  # fmt: skip
+    rows = json.loads(out.stdout)
+    assert [r["coin_id"] for r in rows][:1] == ["bitcoin"] and set(rows[0]) == {"coin_id", "market_cap_rank"}
+    eth = "SELECT coin_id, date, close FROM gold.coin_daily WHERE coin_id = 'ethereum' ORDER BY date LIMIT 5"
+    out = cli("sql", eth, "--format", "csv", check=True)
+    parsed = list(csv.reader(io.StringIO(out.stdout)))
+    assert parsed[0] == ["coin_id", "date", "close"] and len(parsed) == 6
+    assert cli("sql", "SELECT 1", "--format", "xml").returncode == 1
