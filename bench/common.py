@@ -9,6 +9,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from typing import Any
 
@@ -59,3 +60,35 @@ def peak_rss_mb() -> float:
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def percentile(xs: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of ``xs``, linear interpolation between closest ranks."""
+    s = sorted(xs)
+    if len(s) == 1:
+        return s[0]
+    pos = (len(s) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+PYCACHE = os.path.join(tempfile.gettempdir(), "geckolake-bench-pycache")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for timed child processes: bytecode caching on, as after any ``pip install``.
+
+    Some shells (this project's CI machine among them) set PYTHONDONTWRITEBYTECODE=1 and the
+    virtualenv then has no ``__pycache__``: every process would recompile geckolake and its
+    dependencies (~3 s). Children write and reuse bytecode under a temporary PYTHONPYCACHEPREFIX
+    instead (nothing is written into the repository); run each command once untimed to warm it.
+    GECKOLAKE_* and COINGECKO_* variables of the caller are dropped so only ``extra`` configures.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GECKOLAKE_", "COINGECKO_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    env["PYTHONPYCACHEPREFIX"] = PYCACHE
+    return env | extra

@@ -1,30 +1,23 @@
 """Simulator throughput over real HTTP: requests/s for /coins/markets (250 + sparkline) and /simple/price.
 
-Prints one JSON object per result. Usage: python bench/simulator_throughput.py [--seconds 5] [--clients 16]
+Prints one JSON object per result. Usage: python -m bench.simulator_throughput [--seconds 5] [--clients 16]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import sys
 import time
 
 import httpx
-import orjson
 
+from bench.common import emit
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 CASES = {
     "coins_markets_250_sparkline": "/coins/markets?vs_currency=usd&per_page=250&sparkline=true",
     "simple_price": "/simple/price?ids=bitcoin,ethereum,tether&vs_currencies=usd,eur",
 }
-
-
-def machine() -> dict[str, object]:
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
 async def hammer(url: str, seconds: float, clients: int) -> tuple[int, float]:
@@ -56,20 +49,8 @@ def main() -> None:
     with running_simulator(cfg) as base:
         for name, path in CASES.items():
             n, elapsed = asyncio.run(hammer(base + path, args.seconds, args.clients))
-            result = {
-                "name": f"simulator_{name}",
-                "parameters": {
-                    "path": path,
-                    "clients": args.clients,
-                    "seconds": args.seconds,
-                    "coins": args.coins,
-                },
-                "metric": "throughput",
-                "value": round(n / elapsed, 1),
-                "unit": "requests/s",
-                "machine": machine(),
-            }
-            print(orjson.dumps(result).decode(), flush=True)
+            params = {"path": path, "clients": args.clients, "seconds": args.seconds, "coins": args.coins}
+            emit(f"simulator_{name}", "throughput", n / elapsed, "requests/s", **params)
 
 
 if __name__ == "__main__":
