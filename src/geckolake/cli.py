@@ -49,6 +49,7 @@ AsOfOpt = Annotated[
     typer.Option("--as-of", help="pretend now is this UTC instant (for a simulator started with --now)"),
 ]
 LogOpt = Annotated[str, typer.Option("--log-level", help="debug|info|warning|error")]
+LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text|json (one JSON object per line)")]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -76,12 +77,21 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, fmt: str = "text") -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if fmt == "json":
+        from geckolake.ops.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
+    elif fmt != "text":
+        from geckolake.errors import ConfigError
+
+        raise ConfigError(f"unknown --log-format {fmt!r}", hint="use text or json")
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
@@ -106,6 +116,11 @@ def _print_run(result: RunResult, console: Console) -> None:
         console.print(table)
     if result.failed_requests:
         console.print("failed requests are recorded in ops.raw_manifest and retried by the next run")
+    if result.status == "gated":
+        console.print(f"[red]{result.error}[/]")
+        console.print("see `geckolake check` and ops.dq_results; the next clean run publishes")
+    elif result.checks_failed:
+        console.print(f"[yellow]checks failing:[/] {', '.join(result.checks_failed)}")
 
 
 class RichObserver:
@@ -170,12 +185,13 @@ def run(
     as_of: AsOfOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, call nothing")] = False,
     log_level: LogOpt = "warning",
+    log_format: LogFormatOpt = "text",
 ) -> None:
     """Fetch from CoinGecko (or COINGECKO_BASE_URL) and update raw, bronze, silver and gold.
 
     Keyless public plan by default; COINGECKO_DEMO_API_KEY or COINGECKO_PRO_API_KEY select demo/pro.
     """
-    _setup_logging(log_level)
+    _setup_logging(log_level, log_format)
     settings = _settings(
         config, lake=lake, plan=plan, coins=coins, history_coins=history_coins, history_days=history_days,
         hourly_days=hourly_days, vs_currency=vs_currency, rate_per_min=rate_per_min, as_of=as_of,
@@ -403,6 +419,188 @@ def simulator(
             clean=clean,
         )
     )
+
+
+# --- operations: check, status, metrics, alert test, schedule, compact (docs/operations.md) ------
+
+FormatOpt = Annotated[str, typer.Option("--format", help="table|json")]
+
+
+def _check_table(report: Any, title: str) -> None:
+    from rich.table import Table
+
+    table = Table("table", "check", "severity", "result", "detail", title=title)
+    for r in report.results:
+        verdict = "[green]pass[/]" if r.passed else ("[red]FAIL[/]" if r.severity == "error" else "[yellow]warn[/]")
+        table.add_row(r.table, r.name, r.severity, verdict, r.detail)
+    _console().print(table)
+
+
+@app.command()
+@friendly_errors
+def check(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    tables: Annotated[
+        list[str] | None, typer.Option("--table", help="a table (silver.coins) or layer (silver); repeatable")
+    ] = None,
+    as_of: AsOfOpt = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="write ops.dq_results, send alerts")] = True,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Run the data-quality checks now; exit 1 when an error-level check fails.
+
+    With --record (default) results go to ops.dq_results and failures and freshness breaches are
+    alerted (takes the writer lock).
+    """
+    import contextlib
+
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.lock import writer_lock
+    from geckolake.ops import alerts
+    from geckolake.quality.runner import context_from, record_results, run_checks
+
+    settings = _settings(config, lake=lake, as_of=as_of)
+    _require_lake(settings.lake)
+    with writer_lock(settings.lake) if record else contextlib.nullcontext():
+        opened = open_lake(settings.lake)
+        report = run_checks(opened, context_from(settings), tables=tables or None)
+        if record:
+            record_results(opened, report, None)
+            found = [alerts.check_failed(report, None, gated=False), alerts.freshness(report)]
+            alerts.AlertDispatcher(settings, opened).dispatch([a for a in found if a is not None])
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        sys.stdout.write(json.dumps([asdict(r) for r in report.results], indent=2) + "\n")
+    else:
+        _check_table(report, f"{len(report.results)} checks, {len(report.failures)} failing")
+    if any(r.severity == "error" for r in report.failures):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def status(lake: LakeOpt = None, config: ConfigOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = "table") -> None:
+    """Health at a glance: last run per job, freshness vs SLA, failing checks, API credits this month.
+
+    Exit code 1 when unhealthy (a stale table, a failing error-level check or a failed last run).
+    """
+    from rich.table import Table
+
+    from geckolake.lake.catalog import open_lake
+    from geckolake.ops.status import status as get_status
+
+    settings = _settings(config, lake=lake, as_of=as_of)
+    _require_lake(settings.lake)
+    st = get_status(open_lake(settings.lake), settings)
+    if fmt == "json":
+        sys.stdout.write(st.to_json() + "\n")
+    else:
+        console = _console()
+        health = "[green]healthy[/]" if st.healthy else "[red]UNHEALTHY[/]"
+        console.print(f"{settings.lake} at {st.now:%Y-%m-%d %H:%M} UTC: {health}")
+        jobs = Table("job", "last run", "status", "started", "seconds", "API calls", "error", title="runs")
+        for j in st.jobs:
+            colour = "green" if j.status in ("succeeded", "partial") else "red"
+            started = f"{j.started_at:%Y-%m-%d %H:%M:%S}" if j.started_at else ""
+            seconds = f"{j.seconds:.1f}" if j.seconds is not None else ""
+            jobs.add_row(
+                j.command, j.run_id, f"[{colour}]{j.status}[/]", started, seconds, str(j.api_calls), j.error or ""
+            )
+        console.print(jobs)
+        fresh = Table("table", "newest", "age (min)", "SLA (min)", "state", title="freshness")
+        for f in st.freshness:
+            state = "[green]ok[/]" if f.ok else ("[red]STALE[/]" if f.severity == "error" else "[yellow]stale[/]")
+            age = f"{f.age_minutes:.0f}" if f.age_minutes is not None else "no data"
+            fresh.add_row(f.table, str(f.latest or ""), age, f"{f.sla_minutes:g}", state)
+        console.print(fresh)
+        if st.failing:
+            bad = Table("table", "check", "severity", "detail", title="failing checks (last evaluation)")
+            for c in st.failing:
+                bad.add_row(c.table, c.check, c.severity, c.detail)
+            console.print(bad)
+        else:
+            console.print("failing checks: none")
+        if st.credits is not None:
+            cr = st.credits
+            limit = f"{cr.monthly:,}" if cr.monthly else "unmetered"
+            share = f" ({cr.fraction:.1%})" if cr.fraction is not None else ""
+            console.print(f"API credits {cr.month}: {cr.used:,} of {limit}{share} on the {cr.plan} plan")
+    if not st.healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def metrics(lake: LakeOpt = None, config: ConfigOpt = None, as_of: AsOfOpt = None) -> None:
+    """Print the lake's run, API, data-quality and freshness metrics (Prometheus text format)."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.ops.metrics import exposition
+
+    settings = _settings(config, lake=lake, as_of=as_of)
+    _require_lake(settings.lake)
+    sys.stdout.write(exposition(open_lake(settings.lake), settings))
+
+
+alert_app = typer.Typer(help="Alert channels ([alerts] in geckolake.toml).", no_args_is_help=True)
+app.add_typer(alert_app, name="alert")
+
+
+@alert_app.command("test")
+@friendly_errors
+def alert_test(config: ConfigOpt = None) -> None:
+    """Send a test alert to every configured channel (webhook, email, SNS); exit 1 if any fails."""
+    from geckolake.errors import ConfigError
+    from geckolake.ops.alerts import AlertDispatcher, test_alert
+
+    settings = _settings(config)
+    dispatcher = AlertDispatcher(settings, None, record=False)
+    if not dispatcher.notifiers:
+        raise ConfigError(
+            "no alert channel configured",
+            hint="set alerts.webhook_url, alerts.smtp_host + alerts.smtp_to, or alerts.sns_topic_arn in geckolake.toml",
+        )
+    (delivery,) = dispatcher.dispatch([test_alert()], force=True)
+    console = _console()
+    for channel, outcome in delivery.channels.items():
+        console.print(f"{channel}: {'[green]delivered[/]' if outcome == 'ok' else f'[red]failed[/] — {outcome}'}")
+    if any(v != "ok" for v in delivery.channels.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def compact(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    tables: Annotated[list[str] | None, typer.Option("--table", help="only this table; repeatable")] = None,
+    expire: Annotated[bool, typer.Option("--expire/--no-expire", help="also expire old snapshots")] = True,
+) -> None:
+    """Compact small data files and expire snapshots beyond [maintenance] retention (takes the writer lock)."""
+    from rich.table import Table
+
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.lock import writer_lock
+    from geckolake.ops.maintenance import compact as do_compact
+    from geckolake.ops.maintenance import expire as do_expire
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    with writer_lock(settings.lake):
+        opened = open_lake(settings.lake)
+        report = do_compact(opened, settings.maintenance, tables or None)
+        expired = do_expire(opened, settings.maintenance, settings.now(), tables or None) if expire else {}
+    table = Table("table", "files before", "files after", "snapshots expired", title="maintenance")
+    for name, before in report.files_before.items():
+        after = report.files_after.get(name, before)
+        if after != before or expired.get(name):
+            table.add_row(name, str(before), str(after), str(expired.get(name, 0)))
+    console = _console()
+    console.print(table)
+    for name, why in report.skipped.items():
+        console.print(f"[yellow]skipped {name}:[/] {why}")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from geckolake.api.plans import PLAN_NAMES, Plan, get_plan
 from geckolake.errors import ConfigError
+from geckolake.ops.settings import AlertSettings, MaintenanceSettings, QualitySettings, ScheduleSettings
 
 DEFAULT_CONFIG_FILE = Path("geckolake.toml")
 _config_file: ContextVar[Path | None] = ContextVar("geckolake_config_file", default=None)
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     as_of: datetime | None = Field(
         default=None, description="pretend 'now' is this instant (for simulators with --now)"
     )
+    # operations (see docs/operations.md): [quality], [alerts], [schedule], [maintenance] sections
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
 
     @field_validator("plan")
     @classmethod

@@ -16,7 +16,7 @@ import secrets as pysecrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,8 @@ class RunResult:
     calls_by_endpoint: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    checks_failed: list[str] = field(default_factory=list)  # "table.check [severity]"
+    anomalies: int = 0
 
 
 def new_run_id() -> str:
@@ -131,12 +133,20 @@ class Run:
         self._seq = 0
         self.result = RunResult(self.run_id, "running")
         self._lake: Lake | None = None
+        self._analytics_since: date | None = None  # earliest day the run's batches touched
+        # operations: per-phase ledger (ops.task_runs) and the gate's last good snapshots
+        from geckolake.ops.ledger import TaskLedger
+
+        self.ledger = TaskLedger(self.run_id, command, lambda: self.client.stats)
+        self.gate_snapshots: dict[str, int | None] | None = None
+        self._phase_name = "markets"
 
     # --- fetching -------------------------------------------------------------------------------
     async def _fetch(self, requests: list[ApiRequest], phase: str) -> tuple[list[Fetched], list[Failed]]:
         landed: list[Fetched] = []
         failed: list[Failed] = []
         self.observer.phase(phase, len(requests))
+        self._phase_name = phase
 
         def on_result(req: ApiRequest, outcome: ApiResponse | GeckolakeError) -> None:
             self._seq += 1
@@ -147,11 +157,19 @@ class Run:
                 failed.append(Failed(req, outcome, self._seq))
             self.observer.advance()
 
-        await self.client.fetch_all(requests, on_result)
+        with self.ledger.task(phase) as task:
+            await self.client.fetch_all(requests, on_result)
+            task.rows_in += len(landed)
         return landed, failed
 
     # --- committing -----------------------------------------------------------------------------
     def _commit(self, landed: list[Fetched], failed: list[Failed]) -> None:
+        with self.ledger.task(self._phase_name) as task:
+            before = sum(self.result.rows.values())
+            self._commit_batch(landed, failed)
+            task.rows_out += sum(self.result.rows.values()) - before
+
+    def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> None:
         from geckolake.lake.lineage import Lineage
         from geckolake.transform.bronze import parse
         from geckolake.transform.runner import apply_batch
@@ -184,6 +202,8 @@ class Run:
             report = apply_batch(lake, bronze, q)
             for name, n in report.rows.items():
                 self.result.rows[name] = self.result.rows.get(name, 0) + n
+            if report.first_day is not None:
+                self._analytics_since = min(report.first_day, self._analytics_since or report.first_day)
         if manifest:
             lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
 
@@ -223,7 +243,14 @@ class Run:
             from geckolake.lake.catalog import open_lake
 
             self._lake = open_lake(self.settings.lake)
+            from geckolake.quality.gate import capture
+
+            self.gate_snapshots = capture(self._lake)
         return self._lake
+
+    @property
+    def has_lake(self) -> bool:
+        return self._lake is not None
 
     async def _phase(self, requests: list[ApiRequest], name: str) -> list[Fetched]:
         all_landed: list[Fetched] = []
@@ -271,6 +298,10 @@ class Run:
         history = planner.plan_daily(s, state, coins, self.now) + planner.plan_hourly(s, state, coins, self.now)
         await self._phase(history, "history")
         await self._phase(planner.plan_extras(s, state, self.now), "extras")
+        from geckolake.analytics.refresh import refresh_analytics
+
+        for name, n in refresh_analytics(self.lake, since=self._analytics_since).items():
+            self.result.rows[name] = self.result.rows.get(name, 0) + n
 
         stats = self.client.stats
         r = self.result
@@ -303,6 +334,7 @@ class Run:
             "rows_json": json.dumps(r.rows, sort_keys=True),
             "error": r.error,
         }
+        self.lake.append("ops.task_runs", self.ledger.table())
         self.lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))
 
 
@@ -372,9 +404,16 @@ def run_pipeline(
 
         try:
             result = asyncio.run(go())
+            from geckolake.ops.hooks import after_run
+
+            after_run(run)
         except (GeckolakeError, KeyboardInterrupt) as e:
             if not isinstance(e, AuthError | ApiError | ConfigError):
                 run.record(e)
+            if isinstance(e, GeckolakeError):
+                from geckolake.ops.hooks import on_failure
+
+                on_failure(run, e)
             raise
         run.record()
         return result

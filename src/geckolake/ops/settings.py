@@ -1,0 +1,93 @@
+"""Typed settings sections for operations: ``[quality]``, ``[alerts]``, ``[schedule]``, ``[maintenance]``.
+
+They are fields of :class:`geckolake.config.Settings`, so ``geckolake.toml`` sections, flags and
+``GECKOLAKE_<SECTION>`` (a JSON object) resolve with the usual precedence.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+RuleName = Literal["run_failed", "check_failed", "freshness", "anomaly", "budget"]
+ALL_RULES: tuple[RuleName, ...] = ("run_failed", "check_failed", "freshness", "anomaly", "budget")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QualitySettings(_Section):
+    """Data-quality checks and the publication gate."""
+
+    gate: bool = Field(default=True, description="error-level silver failures keep gold at its last good snapshot")
+    freshness_minutes: dict[str, float] = Field(
+        default_factory=dict, description="per-table freshness SLA overrides, minutes (table name → minutes)"
+    )
+    row_count_runs: int = Field(default=5, ge=2, description="recent runs the row-count anomaly compares with")
+    row_count_ratio: float = Field(default=5.0, gt=1, description="a run writing > ratio× or < 1/ratio× the median")
+    price_tolerance: float = Field(default=0.05, gt=0, description="markets price vs latest history point")
+    anomaly_sigma: float = Field(default=6.0, gt=0, description="price jump beyond k·σ of recent returns")
+    anomaly_window: int = Field(default=30, ge=3, description="recent snapshots per coin for σ and volume")
+    stale_snapshots: int = Field(default=6, ge=2, description="unchanged price across N snapshots is stale")
+    volume_spike: float = Field(default=10.0, gt=1, description="volume > factor × recent median")
+    cap_tolerance: float = Field(default=0.10, gt=0, description="market cap vs price × circulating supply")
+
+
+class AlertSettings(_Section):
+    """Where alerts go and when they are sent. Secrets (URLs with tokens, passwords) never appear in alerts."""
+
+    rules: list[RuleName] = Field(default_factory=lambda: list(ALL_RULES))
+    cooldown_minutes: float = Field(default=60.0, ge=0, description="same alert again only after this")
+    webhook_url: SecretStr | None = Field(default=None, description="Slack-compatible incoming webhook")
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "geckolake@localhost"
+    smtp_to: list[str] = Field(default_factory=list)
+    sns_topic_arn: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class JobSettings(_Section):
+    """One scheduled job."""
+
+    cron: str
+    kind: Literal["markets", "history", "prices", "maintenance", "watch"]
+    enabled: bool = True
+
+
+def default_jobs() -> dict[str, JobSettings]:
+    return {
+        "markets": JobSettings(cron="*/5 * * * *", kind="markets"),
+        "history": JobSettings(cron="40 0 * * *", kind="history"),
+        "maintenance": JobSettings(cron="55 0 * * *", kind="maintenance"),
+        "watch": JobSettings(cron="*/5 * * * *", kind="watch"),
+        "prices": JobSettings(cron="* * * * *", kind="prices", enabled=False),
+    }
+
+
+class ScheduleSettings(_Section):
+    """``geckolake schedule``: cron jobs, missed-run policy, credit budget, metrics port."""
+
+    jobs: dict[str, JobSettings] = Field(default_factory=default_jobs)
+    missed: Literal["skip", "run_once"] = Field(
+        default="run_once", description="after downtime: run a missed job once, or wait for its next time"
+    )
+    budget_fraction: float = Field(
+        default=1.0, gt=0, description="stop scheduling calls when projected monthly usage exceeds this × plan credits"
+    )
+    monthly_credits: int | None = Field(default=None, ge=1, description="override the plan's monthly credits")
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, description="serve /metrics on 127.0.0.1:PORT")
+    price_coins: int = Field(default=50, ge=1, le=1000, description="coins polled by the prices job")
+
+
+class MaintenanceSettings(_Section):
+    """Compaction and snapshot expiry."""
+
+    small_file_count: int = Field(default=8, ge=2, description="compact a table (or partition) above this many files")
+    keep_snapshots_hours: float = Field(default=168.0, ge=0, description="time travel kept, hours")
+    keep_last_snapshots: int = Field(default=5, ge=1, description="always keep at least this many snapshots")

@@ -1,0 +1,150 @@
+"""Health at a glance: last run per job, freshness vs SLA, failing checks, API credits this month."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from geckolake.config import Settings
+    from geckolake.lake.catalog import Lake
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    command: str
+    run_id: str
+    status: str
+    started_at: datetime | None
+    seconds: float | None
+    api_calls: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    table: str
+    latest: datetime | None
+    age_minutes: float | None
+    sla_minutes: float
+    severity: str
+
+    @property
+    def ok(self) -> bool:
+        return self.age_minutes is not None and self.age_minutes <= self.sla_minutes
+
+
+@dataclass(frozen=True)
+class FailingCheck:
+    table: str
+    check: str
+    severity: str
+    detail: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class Credits:
+    month: str
+    used: int
+    plan: str
+    monthly: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        return self.used / self.monthly if self.monthly else None
+
+
+@dataclass
+class Status:
+    now: datetime
+    jobs: list[JobStatus] = field(default_factory=list)
+    freshness: list[Freshness] = field(default_factory=list)
+    failing: list[FailingCheck] = field(default_factory=list)
+    credits: Credits | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return (
+            all(f.ok for f in self.freshness if f.severity == "error")
+            and not any(c.severity == "error" for c in self.failing)
+            and all(j.status in ("succeeded", "partial") for j in self.jobs)
+        )
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "healthy": self.healthy}, default=str, indent=2)
+
+
+def monthly_credits(settings: Settings) -> int | None:
+    return settings.schedule.monthly_credits or settings.resolved_plan.monthly_credits
+
+
+def credits_used(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Calls answered by the API this calendar month (UTC): each is one credit."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    row = con.execute(
+        "SELECT count(*) FROM ops.raw_manifest WHERE status IS NOT NULL AND fetched_at >= ?",
+        [start],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def freshness(lake: Lake, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> list[Freshness]:
+    """Each table with a freshness SLA: newest timestamp, age and SLA at ``settings.now()``."""
+    from geckolake.quality.checks import Fresh, checks_for, lit, q
+    from geckolake.quality.runner import context_from
+
+    ctx = context_from(settings)
+    own = con is None
+    con = con or lake.connect_duckdb()
+    out = []
+    try:
+        for check in checks_for():
+            if isinstance(check, Fresh):
+                latest = (con.execute(f"SELECT max({q(check.ts_column)}) FROM {q(check.table)}").fetchone() or (None,))[
+                    0
+                ]
+                age = None
+                if latest is not None:
+                    age = (
+                        con.execute(f"SELECT (epoch({lit(ctx.now)}) - epoch(?::TIMESTAMPTZ)) / 60", [latest]).fetchone()
+                        or (None,)
+                    )[0]
+                out.append(Freshness(check.table, latest, age, check.sla(ctx), check.severity))
+    finally:
+        if own:
+            con.close()
+    return out
+
+
+def status(lake: Lake, settings: Settings) -> Status:
+    """The lake's operational status at ``settings.now()``."""
+    now = settings.now()
+    con = lake.connect_duckdb()
+    try:
+        result = Status(now)
+        for r in con.execute(
+            "SELECT command, run_id, status, started_at, epoch(finished_at) - epoch(started_at), api_calls, error "
+            "FROM ops.pipeline_runs QUALIFY row_number() OVER (PARTITION BY command ORDER BY started_at DESC) = 1 "
+            "ORDER BY command"
+        ).fetchall():
+            result.jobs.append(JobStatus(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), r[6]))
+        result.freshness = freshness(lake, settings, con)
+        for r in con.execute(
+            "SELECT table_name, check_name, severity, detail, checked_at FROM ops.dq_results "
+            "QUALIFY row_number() OVER (PARTITION BY table_name, check_name ORDER BY checked_at DESC) = 1 "
+            "AND NOT passed AND kind <> 'freshness' ORDER BY severity, table_name, check_name"
+        ).fetchall():
+            result.failing.append(FailingCheck(*r))
+        result.credits = Credits(f"{now:%Y-%m}", credits_used(con, now), settings.plan_name, monthly_credits(settings))
+    finally:
+        con.close()
+    return result
+
+
+def as_rows(items: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(i) for i in items]

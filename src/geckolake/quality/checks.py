@@ -1,0 +1,357 @@
+"""Check kinds and the checks declared for each table.
+
+Every check is an *audit*: a query that returns the bad rows (none = pass). The runner counts
+them, keeps a few as a sample and writes one ``ops.dq_results`` row per check. ``severity``
+``error`` on a bronze or silver table gates publication (see :mod:`geckolake.quality.gate`);
+``warn`` is reported only. Freshness checks feed the freshness alert and ``geckolake status``;
+they never gate a run (a run that just wrote is fresh by definition).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+Severity = Literal["warn", "error"]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may depend on besides the table: the instant, the run, the settings."""
+
+    now: datetime
+    run_id: str | None = None  # scope row checks to this run's rows (tables with _run_id)
+    run_rows: dict[str, int] = field(default_factory=dict)  # rows this run wrote per table
+    freshness_minutes: dict[str, float] = field(default_factory=dict)  # SLA overrides
+    row_count_runs: int = 5
+    row_count_ratio: float = 5.0
+    price_tolerance: float = 0.05
+
+
+@dataclass(frozen=True)
+class Outcome:
+    failing_rows: int
+    detail: str
+    sample: list[dict[str, object]]
+
+
+def q(ident: str) -> str:
+    """A quoted DuckDB identifier; ``silver.coins`` → ``"silver"."coins"``."""
+    return ".".join('"' + p.replace('"', '""') + '"' for p in ident.split("."))
+
+
+def lit(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, datetime):
+        return f"TIMESTAMPTZ '{value.isoformat()}'"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Check:
+    """Base: ``bad_rows_sql`` returns the offending rows of ``table``."""
+
+    table: str
+    name: str
+    severity: Severity = "error"
+    scoped: bool = False  # row-level: only this run's rows when the table has _run_id
+    kind: str = "custom"
+    gating: bool = True
+
+    def source(self, ctx: CheckContext, has_run_id: bool) -> str:
+        if self.scoped and has_run_id and ctx.run_id is not None:
+            return f"(SELECT * FROM {q(self.table)} WHERE _run_id = {lit(ctx.run_id)})"
+        return q(self.table)
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.name
+
+    def evaluate(self, con: duckdb.DuckDBPyConnection, ctx: CheckContext, has_run_id: bool) -> Outcome:
+        sql = self.bad_rows_sql(ctx, self.source(ctx, has_run_id))
+        n = (con.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,))[0]
+        sample: list[dict[str, object]] = []
+        if n:
+            cur = con.execute(f"SELECT * FROM ({sql}) LIMIT 5")
+            cols = [d[0] for d in cur.description or []]
+            sample = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        return Outcome(int(n), f"{n} bad row(s): {self.describe()}" if n else "ok", sample)
+
+
+@dataclass(frozen=True)
+class Unique(Check):
+    """No two rows share ``key`` (whole table)."""
+
+    key: tuple[str, ...] = ()
+    kind: str = "unique"
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        cols = ", ".join(q(k) for k in self.key)
+        return f"SELECT {cols}, count(*) AS copies FROM {src} GROUP BY {cols} HAVING count(*) > 1"
+
+    def describe(self) -> str:
+        return f"duplicate key ({', '.join(self.key)})"
+
+
+@dataclass(frozen=True)
+class NotNull(Check):
+    columns: tuple[str, ...] = ()
+    kind: str = "not_null"
+    scoped: bool = True
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        cond = " OR ".join(f"{q(c)} IS NULL" for c in self.columns)
+        return f"SELECT * FROM {src} WHERE {cond}"
+
+    def describe(self) -> str:
+        return f"null in {', '.join(self.columns)}"
+
+
+@dataclass(frozen=True)
+class InRange(Check):
+    column: str = ""
+    min: float | None = None
+    max: float | None = None
+    kind: str = "range"
+    scoped: bool = True
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        conds = []
+        if self.min is not None:
+            conds.append(f"{q(self.column)} < {self.min}")
+        if self.max is not None:
+            conds.append(f"{q(self.column)} > {self.max}")
+        return f"SELECT * FROM {src} WHERE {' OR '.join(conds)}"
+
+    def describe(self) -> str:
+        lo = "" if self.min is None else f"{self.min:g} ≤ "
+        hi = "" if self.max is None else f" ≤ {self.max:g}"
+        return f"{lo}{self.column}{hi} violated"
+
+
+@dataclass(frozen=True)
+class Accepted(Check):
+    column: str = ""
+    values: tuple[str, ...] = ()
+    kind: str = "accepted_values"
+    scoped: bool = True
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        listing = ", ".join(lit(v) for v in self.values)
+        return f"SELECT * FROM {src} WHERE {q(self.column)} IS NOT NULL AND {q(self.column)} NOT IN ({listing})"
+
+    def describe(self) -> str:
+        return f"{self.column} not in {{{', '.join(self.values)}}}"
+
+
+@dataclass(frozen=True)
+class References(Check):
+    """Every ``column`` value exists in ``ref_table.ref_column`` (referential integrity)."""
+
+    column: str = "coin_id"
+    ref_table: str = "silver.coins"
+    ref_column: str = "coin_id"
+    kind: str = "references"
+    scoped: bool = True
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        return (
+            f"SELECT DISTINCT s.{q(self.column)} FROM {src} s ANTI JOIN {q(self.ref_table)} r "
+            f"ON s.{q(self.column)} = r.{q(self.ref_column)} WHERE s.{q(self.column)} IS NOT NULL"
+        )
+
+    def describe(self) -> str:
+        return f"{self.column} missing from {self.ref_table}"
+
+
+@dataclass(frozen=True)
+class Fresh(Check):
+    """The newest ``ts_column`` is at most ``minutes`` old (overridable per table in [quality])."""
+
+    ts_column: str = ""
+    minutes: float = 15.0
+    kind: str = "freshness"
+    gating: bool = False
+
+    def sla(self, ctx: CheckContext) -> float:
+        return ctx.freshness_minutes.get(self.table, self.minutes)
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        col = q(self.ts_column)
+        return (
+            f"SELECT max({col}) AS latest, (epoch({lit(ctx.now)}) - epoch(max({col}))) / 60 AS age_minutes, "
+            f"{self.sla(ctx)} AS sla_minutes FROM {src} "
+            f"HAVING max({col}) IS NULL OR epoch({lit(ctx.now)}) - epoch(max({col})) > {self.sla(ctx) * 60}"
+        )
+
+    def describe(self) -> str:
+        return f"newest {self.ts_column} older than the SLA"
+
+
+@dataclass(frozen=True)
+class DailyGaps(Check):
+    """Daily series have every day between their first and last point."""
+
+    kind: str = "gaps"
+    severity: Severity = "warn"
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        return (
+            f"SELECT coin_id, vs_currency, min(ts) AS first, max(ts) AS last, count(DISTINCT ts) AS points, "
+            f"CAST((epoch(max(ts)) - epoch(min(ts))) / 86400 AS BIGINT) + 1 - count(DISTINCT ts) AS missing_days "
+            f"FROM {src} WHERE granularity = 'daily' GROUP BY coin_id, vs_currency "
+            f"HAVING CAST((epoch(max(ts)) - epoch(min(ts))) / 86400 AS BIGINT) + 1 > count(DISTINCT ts)"
+        )
+
+    def describe(self) -> str:
+        return "missing days in a daily series"
+
+
+@dataclass(frozen=True)
+class PriceMatchesHistory(Check):
+    """Each coin's latest market price is within tolerance of its latest history point ≤ 2 h before."""
+
+    kind: str = "consistency"
+    severity: Severity = "warn"
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        tol = ctx.price_tolerance
+        return f"""
+            WITH latest AS (
+                SELECT coin_id, vs_currency, snapshot_ts, current_price FROM {src}
+                QUALIFY row_number() OVER (PARTITION BY coin_id, vs_currency ORDER BY snapshot_ts DESC) = 1
+            ), points AS (
+                SELECT coin_id, vs_currency, ts, price FROM silver.price_history
+                UNION ALL SELECT coin_id, vs_currency, ts, price FROM silver.sparkline_prices
+            ), nearest AS (
+                SELECT l.*, p.ts AS history_ts, p.price AS history_price FROM latest l JOIN points p
+                  ON p.coin_id = l.coin_id AND p.vs_currency = l.vs_currency
+                 AND p.ts <= l.snapshot_ts AND p.ts >= l.snapshot_ts - INTERVAL 2 HOUR
+                QUALIFY row_number() OVER (PARTITION BY l.coin_id, l.vs_currency ORDER BY p.ts DESC) = 1
+            )
+            SELECT * FROM nearest WHERE history_price > 0
+              AND abs(current_price - history_price) / history_price > {tol}"""
+
+    def describe(self) -> str:
+        return "latest market price far from the latest history point"
+
+
+@dataclass(frozen=True)
+class RowCountAnomaly(Check):
+    """This run's rows for the table vs the median of recent runs (same command)."""
+
+    kind: str = "row_count"
+    severity: Severity = "warn"
+    gating: bool = False
+
+    def evaluate(self, con: duckdb.DuckDBPyConnection, ctx: CheckContext, has_run_id: bool) -> Outcome:
+        current = ctx.run_rows.get(self.table)
+        rows = con.execute(
+            "SELECT rows_json FROM ops.pipeline_runs WHERE status IN ('succeeded', 'partial') "
+            f"ORDER BY started_at DESC LIMIT {int(ctx.row_count_runs) + (0 if ctx.run_rows else 1)}"
+        ).fetchall()
+        history = [json.loads(r[0] or "{}").get(self.table) for r in rows]
+        if not ctx.run_rows and history:  # on demand: the last run against the ones before it
+            current, history = history[0], history[1:]
+        past = [h for h in history if isinstance(h, int) and h > 0]
+        if current is None or len(past) < 2:
+            return Outcome(0, "ok (not enough recent runs)", [])
+        median = statistics.median(past)
+        ratio = ctx.row_count_ratio
+        if current > median * ratio or current < median / ratio:
+            detail = f"{current} rows vs median {median:g} of {len(past)} recent runs"
+            return Outcome(1, detail, [{"rows": current, "median": median}])
+        return Outcome(0, "ok", [])
+
+
+def _market_checks() -> list[Check]:
+    t = "silver.market_snapshots"
+    return [
+        NotNull(t, "not_null_key", columns=("coin_id", "vs_currency", "snapshot_ts")),
+        InRange(t, "price_non_negative", column="current_price", min=0),
+        InRange(t, "market_cap_non_negative", column="market_cap", min=0),
+        InRange(t, "volume_non_negative", column="total_volume", min=0),
+        References(t, "coin_known"),
+        Fresh(t, "freshness", ts_column="snapshot_ts", minutes=15),
+        RowCountAnomaly(t, "row_count"),
+        PriceMatchesHistory(t, "price_matches_history"),
+    ]
+
+
+CHECKS: dict[str, list[Check]] = {
+    "bronze.coins_markets": [
+        # scoped to the run: bronze is append-only and keeps what was received for audit
+        Unique(
+            "bronze.coins_markets",
+            "unique_coin_per_response",
+            key=("_raw_sha256", "coin_id", "vs_currency"),
+            scoped=True,
+        ),
+    ],
+    "silver.coins": [
+        NotNull("silver.coins", "not_null_key", columns=("coin_id",)),
+        Accepted("silver.coins", "name_source_accepted", column="name_source", values=("markets", "list")),
+    ],
+    "silver.market_snapshots": _market_checks(),
+    "silver.price_history": [
+        NotNull("silver.price_history", "not_null_key", columns=("coin_id", "vs_currency", "ts", "granularity")),
+        InRange("silver.price_history", "price_non_negative", column="price", min=0),
+        Accepted(
+            "silver.price_history", "granularity_accepted", column="granularity", values=("5m", "hourly", "daily")
+        ),
+        References("silver.price_history", "coin_known"),
+        Fresh("silver.price_history", "freshness", ts_column="ts", minutes=26 * 60),
+        DailyGaps("silver.price_history", "daily_gaps"),
+    ],
+    "silver.sparkline_prices": [
+        InRange("silver.sparkline_prices", "price_non_negative", column="price", min=0),
+    ],
+    "silver.global_market": [
+        InRange("silver.global_market", "btc_dominance_pct", column="btc_dominance", min=0, max=100),
+        Fresh("silver.global_market", "freshness", ts_column="updated_at", minutes=24 * 60, severity="warn"),
+    ],
+    "silver.trending": [
+        Accepted("silver.trending", "item_type_accepted", column="item_type", values=("coin", "nft", "category")),
+    ],
+    "gold.coin_aggregates": [
+        InRange("gold.coin_aggregates", "min_price_non_negative", column="min_price", min=0),
+    ],
+    "gold.coin_daily": [
+        InRange("gold.coin_daily", "low_non_negative", column="low", min=0),
+        Accepted("gold.coin_daily", "source_accepted", column="source", values=("intraday", "daily", "snapshot")),
+    ],
+}
+
+
+def key_checks() -> dict[str, list[Check]]:
+    """A ``unique_key`` error check for every silver and gold table with a declared key (tables.py)."""
+    from geckolake.lake.tables import all_tables
+
+    return {
+        name: [Unique(name, "unique_key", key=d.key)]
+        for name, d in all_tables().items()
+        if d.namespace in ("silver", "gold") and d.key
+    }
+
+
+def checks_for(tables: Sequence[str] | None = None) -> list[Check]:
+    """Key checks plus declared checks, of ``tables`` (full names or layers such as ``silver``) or all."""
+    merged = key_checks()
+    for table, checks in CHECKS.items():
+        merged.setdefault(table, [])
+        merged[table] = merged[table] + checks
+    out: list[Check] = []
+    for table, checks in merged.items():
+        if tables is None or any(table == t or table.split(".")[0] == t for t in tables):
+            out += checks
+    return out

@@ -1,0 +1,60 @@
+"""Operations from the CLI as a user runs it: status, freshness breach + alert, metrics, alert test, JSON logs."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
+from tests.e2e.support import NOW, Cli
+from tests.integration.ops.servers import webhook_listener
+
+
+def test_status_freshness_breach_alert_metrics_and_json_logs(cli: Cli) -> None:
+    with webhook_listener() as hook:
+        alerts_env = {"GECKOLAKE_ALERTS": json.dumps({"webhook_url": hook.url})}
+        run = cli(
+            "run", "--coins", "50", "--history-coins", "3", "--history-days", "30",
+            "--log-level", "info", "--log-format", "json", check=True, **alerts_env,
+        )  # fmt: skip
+        logs = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+        assert logs and {"ts", "level", "logger", "message"} <= set(logs[0])
+
+        ok = cli("status", "--as-of", (NOW + timedelta(minutes=5)).isoformat())
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "healthy" in ok.stdout and "API credits" in ok.stdout
+
+        # the markets job stops: 20 minutes later silver.market_snapshots is past its 15-minute SLA
+        later = (NOW + timedelta(minutes=20)).isoformat()
+        stale = cli("status", "--as-of", later, "--format", "json")
+        assert stale.returncode == 1
+        body = json.loads(stale.stdout)
+        assert not body["healthy"]
+        markets = next(f for f in body["freshness"] if f["table"] == "silver.market_snapshots")
+        assert markets["age_minutes"] > markets["sla_minutes"] == 15
+
+        checked = cli("check", "--as-of", later, **alerts_env)
+        assert checked.returncode == 1
+        assert "freshness" in checked.stdout and "FAIL" in checked.stdout
+        assert hook.event.wait(5)
+        assert any("stale data: silver.market_snapshots" in b["text"] for b in hook.bodies)
+        assert "secret-token" not in json.dumps(hook.bodies)
+
+        test = cli("alert", "test", **alerts_env)
+        assert test.returncode == 0 and "webhook: delivered" in test.stdout
+        assert hook.bodies[-1]["text"].startswith("[info] geckolake test alert")
+
+    metrics = cli("metrics", check=True).stdout
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}
+    assert {"geckolake_runs", "geckolake_api_calls", "geckolake_dq_check_passed", "geckolake_table_age_seconds"} <= set(
+        families
+    )
+    runs = families["geckolake_runs"].samples
+    assert any(s.labels == {"command": "run", "status": "succeeded"} and s.value == 1 for s in runs)
+    assert sum(s.value for s in families["geckolake_api_calls"].samples) >= 4
+
+
+def test_alert_test_without_channels_says_what_to_set(cli: Cli) -> None:
+    proc = cli("alert", "test")
+    assert proc.returncode == 1
+    assert "no alert channel configured" in proc.stderr and "alerts.webhook_url" in proc.stderr
