@@ -17,7 +17,6 @@ Rules (see docs/planner.md for the derivation of the minimum):
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,24 +69,27 @@ def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
             end = end.astimezone(UTC)
             if gran != "5m" and (coin not in target or end > target[coin]):
                 target[coin] = end
-        manifest = con.execute(
-            "SELECT endpoint, coin_id, granularity, params_json, fetched_at FROM ops.raw_manifest "
-            "WHERE outcome = 'ok' AND (endpoint = 'coins_list' OR (endpoint = 'market_chart_range' "
-            "AND vs_currency = ?))",
+        # Aggregated in SQL: the manifest grows by one row per call, so reading it row by row into
+        # Python would make every run slower as history accumulates.
+        starts = con.execute(
+            "SELECT coin_id, granularity, min(CAST(json_extract_string(params_json, '$.from') AS BIGINT)) "
+            "FROM ops.raw_manifest WHERE outcome = 'ok' AND endpoint = 'market_chart_range' "
+            "AND vs_currency = ? GROUP BY 1, 2",
             [vs_currency],
         ).fetchall()
-        for endpoint, coin, gran, params_json, fetched_at in manifest:
-            if endpoint == "coins_list":
-                day = floor_day(fetched_at)
-                if state.coins_list_day is None or day > state.coins_list_day:
-                    state.coins_list_day = day
-                continue
-            start = datetime.fromtimestamp(int(json.loads(params_json)["from"]), UTC)
+        for coin, gran, start_s in starts:
             target = state.daily_from if gran == "daily" else state.hourly_from
+            start = datetime.fromtimestamp(int(start_s), UTC)
             if coin not in target or start < target[coin]:
                 target[coin] = start
+        (last_list,) = con.execute(
+            "SELECT max(fetched_at) FROM ops.raw_manifest WHERE outcome = 'ok' AND endpoint = 'coins_list'"
+        ).fetchone() or (None,)
+        if last_list is not None:
+            state.coins_list_day = floor_day(last_list)
         top = con.execute(
-            "SELECT coin_id FROM silver.market_snapshots WHERE vs_currency = ? "
+            "SELECT coin_id FROM silver.market_snapshots WHERE vs_currency = ? AND snapshot_ts >= "
+            "(SELECT max(snapshot_ts) - INTERVAL 2 DAY FROM silver.market_snapshots) "
             "QUALIFY row_number() OVER (PARTITION BY coin_id ORDER BY snapshot_ts DESC) = 1 "
             "ORDER BY market_cap_rank NULLS LAST, coin_id",
             [vs_currency],
