@@ -603,6 +603,51 @@ def compact(
         console.print(f"[yellow]skipped {name}:[/] {why}")
 
 
+@app.command()
+@friendly_errors
+def prices(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    plan: PlanOpt = None,
+    vs_currency: VsOpt = None,
+    rate_per_min: RateOpt = None,
+    as_of: AsOfOpt = None,
+    log_level: LogOpt = "warning",
+    log_format: LogFormatOpt = "text",
+) -> None:
+    """Poll /simple/price once for the lake's top [schedule] price_coins coins into silver.live_prices."""
+    from geckolake.ingest.prices import poll_prices
+
+    _setup_logging(log_level, log_format)
+    settings = _settings(config, lake=lake, plan=plan, vs_currency=vs_currency, rate_per_min=rate_per_min, as_of=as_of)
+    _print_run(poll_prices(settings), _console())
+
+
+@app.command()
+@friendly_errors
+def schedule(
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    plan: PlanOpt = None,
+    rate_per_min: RateOpt = None,
+    as_of: AsOfOpt = None,
+    run_now: Annotated[bool, typer.Option("--run-now", help="fire every enabled job once at start")] = False,
+    log_level: LogOpt = "info",
+    log_format: LogFormatOpt = "text",
+) -> None:
+    """Run the [schedule] jobs on their cron times (UTC) until SIGTERM/Ctrl-C; one scheduler per lake."""
+    from geckolake.ops.scheduler import Scheduler
+
+    _setup_logging(log_level, log_format)
+    settings = _settings(config, lake=lake, plan=plan, rate_per_min=rate_per_min, as_of=as_of)
+    scheduler = Scheduler(settings, run_on_start=run_now)
+    names = ", ".join(f"{n} ({j.spec.cron})" for n, j in scheduler.jobs.items()) or "none"
+    _console(stderr=True).print(
+        f"scheduling {names} for {settings.lake}; SIGTERM or Ctrl-C stops after the current job", markup=False
+    )
+    scheduler.run()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

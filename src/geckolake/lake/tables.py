@@ -287,6 +287,23 @@ SILVER: tuple[TableDef, ...] = (
         grain="one row per inferred hourly sparkline point (coin, currency, hour)",
     ),
     TableDef(
+        "silver.live_prices",
+        _schema(
+            ("coin_id", STR),
+            ("vs_currency", STR),
+            ("last_updated_at", TS),
+            ("price", F64),
+            ("market_cap", F64),
+            ("vol_24h", F64),
+            ("change_24h", F64),
+            ("date", pa.date32()),
+            lineage=True,
+        ),
+        key=("coin_id", "vs_currency", "last_updated_at"),
+        partition="date",
+        grain="one row per distinct /simple/price point (coin, currency, CoinGecko's last_updated_at)",
+    ),
+    TableDef(
         "silver.global_market",
         _schema(
             ("updated_at", TS),

@@ -1,0 +1,239 @@
+"""Near-real-time prices: one ``/simple/price`` poll of the lake's top N coins.
+
+A poll lands every response raw and in ``ops.raw_manifest`` exactly like a pipeline run (it is a
+:class:`~geckolake.ingest.pipeline.Run` with command ``prices``: same raw layout, same ledger rows
+in ``ops.pipeline_runs`` / ``ops.task_runs``), appends the parsed rows to ``bronze.simple_price`` and
+merges them into ``silver.live_prices`` by key ``(coin_id, vs_currency, last_updated_at)``: the
+latest fetch wins, and every distinct price point CoinGecko published is kept.
+
+Commit order as in the pipeline: raw files, then bronze, then silver, then the manifest. The
+silver merge takes every bronze row fetched at or after the newest fetch silver already holds, so
+a poll killed between its bronze and silver commits is completed by the next poll.
+
+Ids are sent in chunks of :data:`IDS_PER_REQUEST` to keep URLs reasonable (one credit each).
+Polls do not run the data-quality checks (a minute is too short for them); the markets job does.
+Crowded ``bronze.simple_price`` / ``silver.live_prices`` files are compacted after the poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from geckolake.errors import ApiError, AuthError, ConfigError, GeckolakeError, NotFound
+
+if TYPE_CHECKING:
+    from geckolake.api.client import CoinGeckoClient
+    from geckolake.api.endpoints import ApiRequest
+    from geckolake.config import Settings
+    from geckolake.ingest.pipeline import Failed, Fetched, Run, RunResult
+    from geckolake.lake.catalog import Lake
+
+log = logging.getLogger(__name__)
+
+IDS_PER_REQUEST = 250  # ~4 KB of ids per URL
+BRONZE = "bronze.simple_price"
+SILVER = "silver.live_prices"
+KEY = ("coin_id", "vs_currency", "last_updated_at")
+# silver partitions (UTC days) searched for the newest fetch already merged
+_RECENT_DAYS = 2
+
+
+def top_coins(lake: Lake, n: int) -> list[str]:
+    """The lake's top ``n`` coins by their latest market-cap rank (``silver.coins``)."""
+    coins = lake.read("silver.coins", columns=("coin_id", "market_cap_rank")).to_pylist()
+    ranked = sorted(
+        (r for r in coins if r["market_cap_rank"] is not None), key=lambda r: (r["market_cap_rank"], r["coin_id"])
+    )
+    return [r["coin_id"] for r in ranked[:n]]
+
+
+def plan_prices(ids: list[str], vs_currency: str) -> list[ApiRequest]:
+    """One ``/simple/price`` request per chunk of ids."""
+    from geckolake.api import endpoints as ep
+
+    return [ep.simple_price(ids[i : i + IDS_PER_REQUEST], vs_currency) for i in range(0, len(ids), IDS_PER_REQUEST)]
+
+
+def planned_calls(settings: Settings) -> int:
+    """API calls (= credits) one poll spends."""
+    n = settings.schedule.price_coins
+    return -(-n // IDS_PER_REQUEST)
+
+
+def poll_prices(
+    settings: Settings,
+    *,
+    client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
+    command: str = "prices",
+    compact: bool = True,
+) -> RunResult:
+    """Poll ``/simple/price`` once for the lake's top ``[schedule] price_coins`` coins, under the writer lock.
+
+    Raises:
+        LakeLocked: another run is writing this lake.
+        ConfigError: the lake holds no coins yet (run ``geckolake run`` first).
+        AuthError, ApiError, LakeError: as for a pipeline run.
+    """
+    from geckolake.ingest.pipeline import Run, ensure_writable, make_client
+    from geckolake.lake.lock import writer_lock
+
+    ensure_writable(settings.lake)
+    settings.lake.mkdir(parents=True, exist_ok=True)
+    with writer_lock(settings.lake):
+        client = (client_factory or make_client)(settings)
+        run = Run(settings, client, command=command)
+        try:
+            result = _execute(run, client, compact=compact)
+        except (GeckolakeError, KeyboardInterrupt) as e:
+            if not isinstance(e, AuthError | ApiError | ConfigError):
+                run.record(e)
+            if isinstance(e, GeckolakeError) and not isinstance(e, ConfigError):
+                from geckolake.ops.hooks import on_failure
+
+                on_failure(run, e)
+            raise
+        run.record()
+        return result
+
+
+def _execute(run: Run, client: CoinGeckoClient, *, compact: bool) -> RunResult:
+    s = run.settings
+    started = time.perf_counter()
+    try:
+        ids = top_coins(run.lake, s.schedule.price_coins)
+    except BaseException:
+        asyncio.run(client.aclose())
+        raise
+    if not ids:
+        asyncio.run(client.aclose())
+        raise ConfigError(
+            f"the lake {s.lake} holds no coins to poll",
+            hint="run `geckolake run` (or let the scheduler's markets job run) first",
+        )
+
+    async def fetch() -> tuple[list[Fetched], list[Failed]]:
+        try:
+            return await run._fetch(plan_prices(ids, s.vs_currency), "prices")
+        finally:
+            await client.aclose()
+
+    landed, failed = asyncio.run(fetch())
+    for f in failed:
+        if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
+            raise f.error
+    r = run.result
+    r.failed_requests += len(failed)
+    with run.ledger.task("prices_commit") as task:
+        rows = commit(run, landed, failed)
+        task.rows_in, task.rows_out = rows.get(BRONZE, 0), rows.get(SILVER, 0)
+    for name, n in rows.items():
+        r.rows[name] = r.rows.get(name, 0) + n
+    if compact:
+        from geckolake.ops.maintenance import compact as do_compact
+
+        with run.ledger.task("compact"):
+            do_compact(run.lake, s.maintenance, [BRONZE, SILVER])
+    stats = client.stats
+    r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
+    r.status = "succeeded" if not r.failed_requests and not r.quarantined else "partial"
+    r.seconds = time.perf_counter() - started
+    return r
+
+
+def commit(run: Run, landed: list[Fetched], failed: list[Failed]) -> dict[str, int]:
+    """Land raw bodies, append bronze, merge silver, then append the manifest rows. Rows written per table."""
+    from geckolake.lake.lineage import Lineage
+    from geckolake.transform.bronze import parse
+
+    lake = run.lake
+    parts: list[pa.Table] = []
+    quarantine: list[pa.Table] = []
+    manifest: list[dict[str, Any]] = []
+    for item in landed:
+        resp = item.response
+        raw = run.raw.write(item.request.endpoint, run.run_id, item.seq, resp.fetched_at, resp.body)
+        parsed = parse(item.request, resp.body, Lineage(run.run_id, resp.fetched_at, raw.sha256, raw.raw_path))
+        table = parsed.tables.get("simple_price")
+        if table is not None and table.num_rows:
+            parts.append(table)
+        if parsed.quarantine is not None and parsed.quarantine.num_rows:
+            quarantine.append(parsed.quarantine)
+            run.result.quarantined += parsed.quarantine.num_rows
+        outcome = "ok" if parsed.ok else "quarantined"
+        manifest.append(run._manifest_row(item.request, item.seq, outcome, resp, raw, None))
+    for f in failed:
+        manifest.append(run._manifest_row(f.request, f.seq, "failed", None, None, f.error))
+    rows: dict[str, int] = {}
+    if parts:
+        bronze = pa.concat_tables(parts, promote_options="default")
+        lake.append(BRONZE, bronze)
+        rows[BRONZE] = bronze.num_rows
+    if quarantine:
+        q = pa.concat_tables(quarantine, promote_options="default")
+        lake.append("bronze.quarantine", q)
+        rows["bronze.quarantine"] = q.num_rows
+    rows[SILVER] = merge_live_prices(lake)
+    if manifest:
+        lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
+    return rows
+
+
+def _newest_merged_fetch(lake: Lake) -> datetime | None:
+    newest = lake.read(SILVER, columns=("_fetched_at", "date"))
+    if not newest.num_rows:
+        return None
+    import pyarrow.compute as pc
+
+    latest_day = pc.max(newest["date"]).as_py()
+    recent = lake.read(
+        SILVER,
+        f"date >= '{(latest_day - timedelta(days=_RECENT_DAYS)).isoformat()}'",
+        columns=("_fetched_at",),
+    )
+    value = pc.max(recent["_fetched_at"]).as_py()
+    return value if isinstance(value, datetime) else None
+
+
+def merge_live_prices(lake: Lake) -> int:
+    """Merge bronze rows fetched at or after silver's newest fetch into ``silver.live_prices``.
+
+    Per key the latest fetch wins; the touched day partitions are overwritten in one commit.
+    Returns the number of distinct keys merged.
+    """
+    from geckolake.lake.catalog import isin, new_duckdb
+
+    since = _newest_merged_fetch(lake)
+    bronze = lake.read(BRONZE) if since is None else lake.read(BRONZE, f"_fetched_at >= '{since.isoformat()}'")
+    if not bronze.num_rows:
+        return 0
+    schema = lake.arrow_schema(SILVER)
+    order = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
+    dedup = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {order}) = 1"
+    con = new_duckdb()
+    try:
+        con.register("b", bronze)
+        batch = con.sql(
+            "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
+            "utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM b "
+            f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {dedup}"
+        ).to_arrow_table()
+        if not batch.num_rows:
+            return 0
+        import pyarrow.compute as pc
+
+        days = pc.unique(batch["date"]).to_pylist()
+        existing = lake.read(SILVER, isin("date", days))
+        con.register("n", lake.conform(SILVER, batch))
+        con.register("e", existing)
+        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {dedup}").to_arrow_table()
+    finally:
+        con.close()
+    lake.overwrite_partitions(SILVER, merged.select(schema.names))
+    return batch.num_rows
