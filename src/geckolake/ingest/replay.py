@@ -34,6 +34,7 @@ def replay(lake: Lake) -> ReplayResult:
     Raises:
         LakeError: a raw file listed in the manifest is missing or unreadable.
     """
+    from geckolake.analytics.refresh import refresh_analytics
     from geckolake.transform.bronze import parse
     from geckolake.transform.runner import rebuild_all
 
@@ -69,5 +70,6 @@ def replay(lake: Lake) -> ReplayResult:
             lake.append(f"bronze.{name}", pa.concat_tables(parts, promote_options="default"))
     report = rebuild_all(lake)
     result.rows = dict(report.rows)
+    result.rows.update(refresh_analytics(lake, full=True))
     result.seconds = time.perf_counter() - started
     return result

@@ -62,12 +62,15 @@ class TransformReport:
     ``rows``: rows of the batch that landed in each table (bronze: appended; silver: distinct keys
     of the batch; gold: groups recomputed). ``rewritten``: rows physically written per table
     (merged partitions included). ``recovered``: bronze rows of an interrupted earlier batch that
-    were merged along with this one. ``seconds``: wall time.
+    were merged along with this one. ``first_day``: the earliest UTC day whose gold rows or daily
+    inputs (prices, snapshots, /global, categories) the batch touched (None: none, or a rebuild);
+    analytics recompute from there. ``seconds``: wall time.
     """
 
     rows: dict[str, int] = field(default_factory=dict)
     rewritten: dict[str, int] = field(default_factory=dict)
     recovered: dict[str, int] = field(default_factory=dict)
+    first_day: date | None = None
     seconds: float = 0.0
 
     def total(self, layer: str) -> int:
@@ -112,6 +115,7 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
                 data = lake.arrow_schema(f"bronze.{endpoint}").empty_table()
             con.register(f"bronze_{endpoint}", data)
         staged = _silver(lake, con, report, incremental=True)
+        report.first_day = _first_day(con, staged)
         _gold_incremental(lake, con, report, staged)
     finally:
         con.close()
@@ -210,7 +214,11 @@ def _rebuild_price_history(
         result = con.sql(
             f"SELECT * FROM ({load_sql('gold', 'coin_daily')}) WHERE month IN ({listing})"
         ).to_arrow_table()
-        daily.append(_cast(result, gold_schema))
+        # The previous chunk's last day gives the first day's previous close.
+        before = daily[-1] if daily else gold_schema.empty_table()
+        before = before.filter(pc.equal(before["date"], pa.scalar(first - timedelta(days=1), pa.date32())))
+        result = _cast(_with_null_returns(result), gold_schema)
+        daily.append(_daily_returns(con, result, pa.concat_tables([before, result])))
         con.execute("DROP VIEW prices")
         con.unregister("own_prices")
         con.unregister("closing_prices")
@@ -229,6 +237,11 @@ def _chunks(counts: list[tuple[str, int]], limit: int) -> Iterator[list[str]]:
         rows += n
     if chunk:
         yield chunk
+
+
+def _previous_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
 def _next_month(month: str) -> date:
@@ -392,6 +405,60 @@ def _cast(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return data.select(schema.names).cast(schema)
 
 
+# gold.coin_daily columns that coin_daily_returns.sql computes from the previous day's close.
+_RETURN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("return_1d", pa.float64()),
+    ("log_return_1d", pa.float64()),
+    ("quality", pa.string()),
+)
+
+
+def _with_null_returns(rows: pa.Table) -> pa.Table:
+    """coin_daily.sql rows with the columns coin_daily_returns.sql fills in, still null."""
+    for name, typ in _RETURN_COLUMNS:
+        if name not in rows.column_names:
+            rows = rows.append_column(name, pa.nulls(rows.num_rows, typ))
+    return rows
+
+
+def _daily_returns(con: duckdb.DuckDBPyConnection, rows: pa.Table, closes: pa.Table) -> pa.Table:
+    """gold.coin_daily ``rows`` completed with returns and quality (coin_daily_returns.sql).
+
+    ``closes`` holds at most one row per (coin, currency, day) and must contain each row's previous
+    day when the lake has it.
+    """
+    schema = rows.schema
+    con.register("daily", rows)
+    con.register("closes", closes.select(["coin_id", "vs_currency", "date", "close"]))
+    try:
+        return _cast(con.sql(load_sql("gold", "coin_daily_returns")).to_arrow_table(), schema)
+    finally:
+        con.unregister("daily")
+        con.unregister("closes")
+
+
+def _first_day(con: duckdb.DuckDBPyConnection, staged: Mapping[str, pa.Table]) -> date | None:
+    """The earliest UTC day the staged silver rows of a batch touch (a daily point also closes the
+    day before)."""
+    parts = {
+        "price_history": "SELECT min(utc_date(ts) - CASE WHEN granularity = 'daily' THEN 1 ELSE 0 END) FROM t",
+        "market_snapshots": "SELECT min(utc_date(snapshot_ts)) FROM t",
+        "global_market": "SELECT min(utc_date(updated_at)) FROM t",
+        "categories": "SELECT min(snapshot_date) FROM t",
+    }
+    days: list[date] = []
+    for model, sql in parts.items():
+        data = staged.get(model)
+        if data is None or data.num_rows == 0:
+            continue
+        con.register("t", data)
+        row = con.execute(sql).fetchone()
+        con.unregister("t")
+        if row and row[0] is not None:
+            days.append(row[0])
+    return min(days) if days else None
+
+
 # -- gold ----------------------------------------------------------------------------------------
 
 
@@ -418,6 +485,10 @@ def _gold_incremental(
     months: list[str] = list(months_row[0]) if months_row else []
     gold_row = con.execute("SELECT list(DISTINCT strftime(date, '%Y-%m')) FROM groups").fetchone()
     gold_months: list[str] = list(gold_row[0]) if gold_row else []
+    # coin_daily's returns of D+1 depend on D's close: rewrite the months of D+1 too, reading the
+    # month before each for the previous close.
+    returns_row = con.execute("SELECT list(DISTINCT strftime(date + 1, '%Y-%m')) FROM groups").fetchone()
+    daily_months = sorted(set(gold_months) | set(returns_row[0] if returns_row else []))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE wanted AS SELECT coin_id, vs_currency, date FROM groups "
         "UNION SELECT coin_id, vs_currency, date + 1 FROM groups"
@@ -440,13 +511,18 @@ def _gold_incremental(
         name = f"gold.{model}"
         schema = lake.arrow_schema(name)
         fresh = _cast(
-            con.sql(
-                f"SELECT f.* FROM ({load_sql('gold', model)}) f SEMI JOIN groups g "
-                "ON f.coin_id = g.coin_id AND f.vs_currency = g.vs_currency AND f.date = g.date"
-            ).to_arrow_table(),
+            _with_null_returns(
+                con.sql(
+                    f"SELECT f.* FROM ({load_sql('gold', model)}) f SEMI JOIN groups g "
+                    "ON f.coin_id = g.coin_id AND f.vs_currency = g.vs_currency AND f.date = g.date"
+                ).to_arrow_table()
+            ),
             schema,
         )
-        con.register("existing_gold", _cast(lake.read(name, isin("month", gold_months)), schema))
+        months = gold_months
+        if model == "coin_daily":
+            months = sorted(set(daily_months) | {_previous_month(m) for m in daily_months})
+        con.register("existing_gold", _cast(lake.read(name, isin("month", months)), schema))
         con.register("fresh_gold", fresh)
         merged = con.sql(
             "SELECT * FROM fresh_gold UNION ALL SELECT e.* FROM existing_gold e ANTI JOIN groups g "
@@ -454,6 +530,8 @@ def _gold_incremental(
         ).to_arrow_table()
         con.unregister("existing_gold")
         con.unregister("fresh_gold")
+        if model == "coin_daily":
+            merged = _daily_returns(con, merged.filter(pc.is_in(merged["month"], pa.array(daily_months))), merged)
         lake.overwrite_partitions(name, merged)
         report.rows[name] = fresh.num_rows
         report.rewritten[name] = merged.num_rows

@@ -13,20 +13,24 @@
 --     point, when present, is the close); at one instant 5m > hourly > daily > snapshot decides;
 --   high / low = max / min over all observations;
 --   volume / market_cap = value at the last observation carrying one (same tie rule);
+--   market_cap_rank = CoinGecko's rank in the day's last market snapshot carrying one (null when the
+--     day has no snapshot: daily history points carry no rank);
 --   source = 'intraday' when any 5m/hourly point is among them, else 'daily' when a daily point is,
 --     else 'snapshot'; observations = their number.
+-- return_1d, log_return_1d and quality need the previous day's close: coin_daily_returns.sql adds them.
 -- Plan: one aggregate per (coin, currency, day) over that day's own observations, then the next
 -- day's midnight daily point is attached with a window (no self-join, no row duplication).
 WITH obs AS (
     SELECT
-        coin_id, vs_currency, ts, price, market_cap, total_volume AS volume, granularity AS kind,
+        coin_id, vs_currency, ts, price, market_cap, total_volume AS volume, NULL::BIGINT AS rank,
+        granularity AS kind,
         CASE granularity WHEN '5m' THEN 0 WHEN 'hourly' THEN 1 WHEN 'daily' THEN 2 ELSE 3 END AS prio
     FROM prices
     WHERE price IS NOT NULL
     UNION ALL
     SELECT
         coin_id, vs_currency, snapshot_ts AS ts, current_price AS price, market_cap, total_volume AS volume,
-        'snapshot' AS kind, 4 AS prio
+        market_cap_rank AS rank, 'snapshot' AS kind, 4 AS prio
     FROM snapshots
     WHERE current_price IS NOT NULL
 ),
@@ -49,6 +53,7 @@ days AS (
         min(price) AS low,
         arg_max(volume, last_key) FILTER (WHERE volume IS NOT NULL) AS volume,
         arg_max(market_cap, last_key) FILTER (WHERE market_cap IS NOT NULL) AS market_cap,
+        arg_max(rank, last_key) FILTER (WHERE rank IS NOT NULL) AS market_cap_rank,
         bool_or(kind IN ('5m', 'hourly')) AS has_intraday,
         bool_or(kind = 'daily') AS has_daily,
         count(*) AS observations,
@@ -75,6 +80,7 @@ SELECT
     coalesce(c.next_midnight.price, c.close) AS close,
     coalesce(c.next_midnight.volume, c.volume) AS volume,
     coalesce(c.next_midnight.market_cap, c.market_cap) AS market_cap,
+    c.market_cap_rank,
     CASE
         WHEN c.has_intraday THEN 'intraday'
         WHEN c.has_daily OR c.next_midnight IS NOT NULL THEN 'daily'

@@ -1,0 +1,60 @@
+"""gold.top_movers: per day and horizon the best and worst performers among the top N by market cap.
+
+Input ``daily``: gold.coin_daily rows from 30 days before the first day computed. The universe of
+day D is the top N coins of D by market cap (ties by coin id); a coin's h-day return is
+close(D) / close(D - h) - 1, when both closes exist and close(D - h) > 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+
+from geckolake.analytics.config import AnalyticsConfig
+from geckolake.lake.catalog import new_duckdb
+
+HORIZONS = (("1d", 1), ("7d", 7), ("30d", 30))
+
+_SQL = """
+WITH u AS (
+    SELECT
+        coin_id, vs_currency, date, close,
+        row_number() OVER (PARTITION BY vs_currency, date ORDER BY market_cap DESC, coin_id) AS universe_rank
+    FROM daily
+    WHERE date >= $since AND market_cap IS NOT NULL AND close IS NOT NULL
+    QUALIFY universe_rank <= {universe}
+),
+r AS (
+    SELECT u.vs_currency, u.date, h.horizon, u.coin_id, u.universe_rank, u.close / p.close - 1 AS period_return
+    FROM u
+    CROSS JOIN (VALUES {horizons}) h(horizon, days)
+    JOIN daily p ON p.coin_id = u.coin_id AND p.vs_currency = u.vs_currency AND p.date = u.date - h.days
+    WHERE p.close > 0
+),
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY vs_currency, date, horizon ORDER BY period_return DESC, coin_id) AS top_pos,
+        row_number() OVER (PARTITION BY vs_currency, date, horizon ORDER BY period_return ASC, coin_id) AS bottom_pos
+    FROM r
+)
+SELECT vs_currency, date, horizon, 'top' AS direction, top_pos AS position, coin_id, period_return, universe_rank,
+    strftime(date, '%Y-%m') AS month
+FROM ranked WHERE top_pos <= {count}
+UNION ALL
+SELECT vs_currency, date, horizon, 'bottom', bottom_pos, coin_id, period_return, universe_rank, strftime(date, '%Y-%m')
+FROM ranked WHERE bottom_pos <= {count}
+"""
+
+
+def top_movers(daily: pa.Table, since: date, cfg: AnalyticsConfig) -> pa.Table:
+    """gold.top_movers rows for the days from ``since`` on."""
+    horizons = ", ".join(f"('{name}', {days})" for name, days in HORIZONS)
+    sql = _SQL.format(universe=int(cfg.movers_universe), count=int(cfg.movers_count), horizons=horizons)
+    con = new_duckdb()
+    try:
+        con.register("daily", daily)
+        return con.execute(sql, {"since": since}).to_arrow_table()
+    finally:
+        con.close()

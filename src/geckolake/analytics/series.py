@@ -1,0 +1,107 @@
+"""gold.coin_daily read into dense per-coin daily arrays, and trailing-window helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, GreaterThanOrEqual
+
+from geckolake.lake.catalog import Lake
+
+# Longest input window of any metric (365-day drawdown: closes D-364..D; 90-day windows of returns
+# reach the close of D-90; 30-day movers D-30) plus one day.
+LOOKBACK_DAYS = 366
+DAILY_COLUMNS = ("coin_id", "vs_currency", "date", "close", "market_cap", "volume", "return_1d", "log_return_1d")
+_DENSE = ("close", "market_cap", "return_1d", "log_return_1d")
+_EPOCH = date(1970, 1, 1)
+
+
+def load_daily(lake: Lake, start: date | None) -> pa.Table:
+    """gold.coin_daily rows from ``start`` (all when None), sorted by currency, coin and date."""
+    row_filter: BooleanExpression = AlwaysTrue()
+    if start is not None:
+        row_filter = GreaterThanOrEqual("date", start.isoformat())  # type: ignore[call-arg,misc,arg-type]
+    data = lake.read("gold.coin_daily", row_filter, DAILY_COLUMNS)
+    return data.sort_by([("vs_currency", "ascending"), ("coin_id", "ascending"), ("date", "ascending")])
+
+
+@dataclass
+class Series:
+    """One coin's daily values on a dense calendar ``first, first+1, ...`` (NaN where no row)."""
+
+    coin_id: str
+    vs_currency: str
+    first: date
+    has_row: np.ndarray  # bool
+    close: np.ndarray
+    market_cap: np.ndarray
+    ret: np.ndarray  # simple return_1d
+    log_ret: np.ndarray  # log_return_1d
+
+    def dates(self) -> list[date]:
+        return [self.first + timedelta(days=int(i)) for i in range(len(self.close))]
+
+    def index_of(self, d: date) -> int:
+        return (d - self.first).days
+
+
+def iter_series(data: pa.Table) -> Iterator[Series]:
+    """One :class:`Series` per (coin, currency) of ``data`` (as :func:`load_daily` returns it)."""
+    if data.num_rows == 0:
+        return
+    day = pc.cast(data["date"], pa.int32()).to_numpy().astype(np.int64)  # days since 1970-01-01
+    coin = data["coin_id"].to_numpy(zero_copy_only=False)
+    cur = data["vs_currency"].to_numpy(zero_copy_only=False)
+    new = np.r_[True, (coin[1:] != coin[:-1]) | (cur[1:] != cur[:-1])]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], data.num_rows]
+    cols = {c: pc.fill_null(pc.cast(data[c], pa.float64()), np.nan).to_numpy() for c in _DENSE}
+    for a, b in zip(starts, ends, strict=True):
+        pos = day[a:b] - day[a]
+        n = int(pos[-1]) + 1
+        dense = {}
+        for c, values in cols.items():
+            arr = np.full(n, np.nan)
+            arr[pos] = values[a:b]
+            dense[c] = arr
+        has = np.zeros(n, dtype=bool)
+        has[pos] = True
+        yield Series(
+            str(coin[a]),
+            str(cur[a]),
+            _EPOCH + timedelta(days=int(day[a])),
+            has,
+            dense["close"],
+            dense["market_cap"],
+            dense["return_1d"],
+            dense["log_return_1d"],
+        )
+
+
+def windows(x: np.ndarray, w: int) -> np.ndarray:
+    """Row j = ``x[j : j + w]`` (the window ending at index j + w - 1), as a C-contiguous copy.
+
+    Each row is reduced on its own, so a value depends only on its window, never on the array's
+    length or on where it starts (incremental and full recomputation agree bit for bit).
+    """
+    if len(x) < w:
+        return np.empty((0, w))
+    return np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(x, w))
+
+
+def trailing(values: np.ndarray, n: int, w: int) -> np.ndarray:
+    """Per-window results ``values`` (length n - w + 1) placed at each window's end in a length-n array."""
+    out = np.full(n, np.nan)
+    if len(values):
+        out[w - 1 :] = values
+    return out
+
+
+def full_rows(win: np.ndarray) -> np.ndarray:
+    """Rows of ``win`` without NaN (the window is full)."""
+    return ~np.isnan(win).any(axis=1)
