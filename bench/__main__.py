@@ -22,6 +22,7 @@ BENCHES = [
     "incremental_cost",
     "whole_command",
     "query_latency",
+    "analytics",
 ]
 
 
