@@ -20,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -201,6 +201,55 @@ def _newest_merged_fetch(lake: Lake) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+_ORDER = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
+_DEDUP = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {_ORDER}) = 1"
+
+
+def _select(source: str, where: str = "") -> str:
+    """Bronze rows of ``source`` as silver rows, one per key (the latest fetch wins)."""
+    return (
+        "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
+        f"utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM {source} "
+        f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {where} {_DEDUP}"
+    )
+
+
+def rebuild_live_prices(lake: Lake) -> int:
+    """Recompute ``silver.live_prices`` from all of ``bronze.simple_price`` in one commit (replay).
+
+    Same content as the polls' merges (same key, same winner per key). Bronze is read a month of
+    ``last_updated_at`` at a time, so memory stays bounded however long the polls have run.
+    Returns the rows written.
+    """
+    con = lake.connect_duckdb()
+    try:
+        months = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT CAST(date_trunc('month', utc_date(last_updated_at)) AS DATE) AS m "
+                "FROM bronze.simple_price WHERE last_updated_at IS NOT NULL ORDER BY m"
+            ).fetchall()
+        ]
+        written = 0
+
+        def parts() -> Iterator[pa.Table]:
+            nonlocal written
+            for m in months:
+                end = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+                where = (
+                    f"AND last_updated_at >= TIMESTAMPTZ '{m.isoformat()} 00:00:00+00' "
+                    f"AND last_updated_at < TIMESTAMPTZ '{end.isoformat()} 00:00:00+00'"
+                )
+                part = con.sql(_select("bronze.simple_price", where)).to_arrow_table()
+                written += part.num_rows
+                yield part
+
+        lake.replace(SILVER, parts())
+    finally:
+        con.close()
+    return written
+
+
 def merge_live_prices(lake: Lake) -> int:
     """Merge bronze rows fetched at or after silver's newest fetch into ``silver.live_prices``.
 
@@ -214,16 +263,10 @@ def merge_live_prices(lake: Lake) -> int:
     if not bronze.num_rows:
         return 0
     schema = lake.arrow_schema(SILVER)
-    order = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
-    dedup = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {order}) = 1"
     con = new_duckdb()
     try:
         con.register("b", bronze)
-        batch = con.sql(
-            "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
-            "utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM b "
-            f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {dedup}"
-        ).to_arrow_table()
+        batch = con.sql(_select("b")).to_arrow_table()
         if not batch.num_rows:
             return 0
         import pyarrow.compute as pc
@@ -232,7 +275,7 @@ def merge_live_prices(lake: Lake) -> int:
         existing = lake.read(SILVER, isin("date", days))
         con.register("n", lake.conform(SILVER, batch))
         con.register("e", existing)
-        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {dedup}").to_arrow_table()
+        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {_DEDUP}").to_arrow_table()
     finally:
         con.close()
     lake.overwrite_partitions(SILVER, merged.select(schema.names))

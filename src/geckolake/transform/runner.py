@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -153,10 +153,23 @@ def rebuild_all(lake: Lake) -> TransformReport:
         report.rows["gold.coin_daily"] = report.rewritten["gold.coin_daily"] = sum(t.num_rows for t in daily)
     finally:
         con.close()
+    for name, rebuild in _rebuilt_elsewhere().items():
+        report.rows[name] = report.rewritten[name] = rebuild(lake)
     _log_merged(lake, "rebuild")
     report.seconds = time.perf_counter() - started
     log.info("rebuilt silver and gold in %.2fs: %s", report.seconds, report.rows)
     return report
+
+
+def _rebuilt_elsewhere() -> dict[str, Callable[[Lake], int]]:
+    """Silver tables fed by their own job (not by a run's batches), each with its from-bronze rebuild.
+
+    ``silver.live_prices`` (from ``bronze.simple_price``) is merged by the prices poll, not by
+    ``apply_batch``; a rebuild recomputes it from all of bronze like the rest of silver.
+    """
+    from geckolake.ingest.prices import rebuild_live_prices
+
+    return {"silver.live_prices": rebuild_live_prices}
 
 
 # Rows of silver.price_history rebuilt at a time: bounds memory whatever the size of bronze.

@@ -85,3 +85,24 @@ def test_an_hour_of_minute_polls_keeps_every_point_with_bounded_files(tmp_path: 
     assert opened.content_hash("silver.live_prices") == before
     for name in TOUCHED:  # at most one file per partition, or below the compaction threshold
         assert files[name] <= MAINT.small_file_count, (name, files[name])
+
+
+def test_replay_rebuilds_live_prices_with_the_same_content(tmp_path: Path) -> None:
+    from geckolake.ingest.replay import replay
+
+    lake = tmp_path / "lake"
+    with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=NOW)) as url:
+        run_pipeline(_settings(lake, url, NOW))
+    for minutes in (1, 2, 2, 3):  # minute 2 polled twice: latest fetch wins, in the polls and in the rebuild
+        t = NOW + timedelta(minutes=minutes)
+        with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=t)) as url:
+            assert poll_prices(_settings(lake, url, t)).status == "succeeded"
+    opened = open_lake(lake)
+    before = {name: opened.content_hash(name) for name in ("silver.live_prices", "silver.market_snapshots")}
+    (points,) = opened.connect_duckdb().execute("SELECT count(*) FROM silver.live_prices").fetchone() or (0,)
+    assert points >= 3 * COINS
+
+    result = replay(opened)
+    assert result.rows["silver.live_prices"] == points
+    opened = open_lake(lake)
+    assert {name: opened.content_hash(name) for name in before} == before
