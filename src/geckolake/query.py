@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,22 @@ if TYPE_CHECKING:
     from geckolake.lake.catalog import Lake
 
 ALLOWED = {"SELECT", "EXPLAIN"}
+# "gold.coin_daily", "GOLD . coin_daily", '"gold"."coin_daily"' — the lake's qualified table names.
+_TABLE_REF = re.compile(r'\b(bronze|silver|gold|ops)"?\s*\.\s*"?(\w+)', re.IGNORECASE)
+# Statements that look at the catalog itself see every view.
+_CATALOG_REF = re.compile(r"\b(information_schema|duckdb_\w+|pg_catalog|sqlite_master)\b", re.IGNORECASE)
+
+
+def referenced_tables(sql: str) -> set[str] | None:
+    """The lake tables ``sql`` may reference ("gold.coin_daily"), or None for "all of them".
+
+    A superset is fine (a name in a string literal or comment only costs its view); None when the
+    statement names no lake table or inspects the catalog, so every view is registered.
+    """
+    if _CATALOG_REF.search(sql):
+        return None
+    names = {f"{ns.lower()}.{name.lower()}" for ns, name in _TABLE_REF.findall(sql)}
+    return names or None
 
 
 def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -25,7 +42,7 @@ def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """
     import duckdb
 
-    con = lake.connect_duckdb()
+    con = lake.connect_duckdb(referenced_tables(sql))
     try:
         try:
             statements = con.extract_statements(sql)

@@ -171,19 +171,31 @@ class Lake:
 
     def data_files(self, name: str) -> list[str]:
         """Local paths of the Parquet files of the current snapshot of ``name``."""
-        return [local_path(task.file.file_path) for task in self.table(name).scan().plan_files()]
+        return _files_of(self.table(name))
 
-    def connect_duckdb(self) -> duckdb.DuckDBPyConnection:
+    def connect_duckdb(self, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table over its current snapshot's files.
 
-        Schemas bronze/silver/gold/ops; empty tables get a typed empty view. Never takes the
-        writer lock: the files a snapshot lists are immutable.
+        Schemas bronze/silver/gold/ops; empty tables get a typed empty view. ``tables`` limits the
+        views to those names (names not in the lake are skipped, so a query naming them fails as
+        it would without a view); ``None`` registers every table. Never takes the writer lock: the
+        files a snapshot lists are immutable.
         """
         con = new_duckdb()
         for ns in LAYERS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {ns}")
-        for name in self.table_names():
-            register_view(con, name, self.data_files(name), self.arrow_schema(name))
+        if tables is None:
+            names = self.table_names()
+        else:
+            names = sorted({t.lower() for t in tables if t.partition(".")[0].lower() in LAYERS})
+        for name in names:
+            try:
+                table = self.catalog.load_table(name)
+            except NoSuchTableError:
+                if tables is None:
+                    raise
+                continue
+            register_view(con, name, _files_of(table), table.schema().as_arrow())
         return con
 
     def content_hash(self, name: str) -> str:
@@ -196,13 +208,17 @@ class Lake:
         table = self.table(name)
         cols = [f.name for f in table.schema().fields if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")]
         con = new_duckdb()
-        register_view(con, "t", self.data_files(name), table.schema().as_arrow())
+        register_view(con, "t", _files_of(table), table.schema().as_arrow())
         select = ", ".join(_q(c) for c in cols)
         n, total = con.execute(
             f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0)::VARCHAR FROM (SELECT {select} FROM t) r"
         ).fetchone() or (0, "0")
         con.close()
         return hashlib.sha256(f"{name}|{','.join(cols)}|{n}|{total}".encode()).hexdigest()
+
+
+def _files_of(table: Table) -> list[str]:
+    return [local_path(task.file.file_path) for task in table.scan().plan_files()]
 
 
 def isin(column: str, values: Iterable[object]) -> BooleanExpression:
