@@ -108,6 +108,8 @@ def freshness(lake: Lake, settings: Settings, con: duckdb.DuckDBPyConnection | N
                 latest = (con.execute(f"SELECT max({q(check.ts_column)}) FROM {q(check.table)}").fetchone() or (None,))[
                     0
                 ]
+                if latest is None and check.optional:
+                    continue  # its job is off: no SLA to keep
                 age = None
                 if latest is not None:
                     age = (

@@ -155,6 +155,24 @@ class Accepted(Check):
 
 
 @dataclass(frozen=True)
+class Ordered(Check):
+    """``columns[0] ≤ columns[1] ≤ …`` on every row (nulls skipped), e.g. forecast bands around the point."""
+
+    columns: tuple[str, ...] = ()
+    tolerance: float = 0.0  # relative slack for floating-point rounding
+    kind: str = "ordered"
+    scoped: bool = True
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        pairs = zip(self.columns, self.columns[1:], strict=False)
+        conds = [f"{q(a)} > {q(b)} + {self.tolerance} * abs({q(b)})" for a, b in pairs]
+        return f"SELECT * FROM {src} WHERE {' OR '.join(conds)}"
+
+    def describe(self) -> str:
+        return f"{' ≤ '.join(self.columns)} violated"
+
+
+@dataclass(frozen=True)
 class References(Check):
     """Every ``column`` value exists in ``ref_table.ref_column`` (referential integrity)."""
 
@@ -182,16 +200,18 @@ class Fresh(Check):
     minutes: float = 15.0
     kind: str = "freshness"
     gating: bool = False
+    optional: bool = False  # an empty table passes: the job feeding it is off (e.g. the prices job)
 
     def sla(self, ctx: CheckContext) -> float:
         return ctx.freshness_minutes.get(self.table, self.minutes)
 
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
         col = q(self.ts_column)
+        empty = "" if self.optional else f"max({col}) IS NULL OR "
         return (
             f"SELECT max({col}) AS latest, (epoch({lit(ctx.now)}) - epoch(max({col}))) / 60 AS age_minutes, "
             f"{self.sla(ctx)} AS sla_minutes FROM {src} "
-            f"HAVING max({col}) IS NULL OR epoch({lit(ctx.now)}) - epoch(max({col})) > {self.sla(ctx) * 60}"
+            f"HAVING {empty}epoch({lit(ctx.now)}) - epoch(max({col})) > {self.sla(ctx) * 60}"
         )
 
     def describe(self) -> str:
@@ -288,6 +308,85 @@ def _market_checks() -> list[Check]:
     ]
 
 
+# Correlations are computed in floating point: allow rounding just past ±1.
+_CORR_SLACK = 1e-9
+
+
+def _live_price_checks() -> list[Check]:
+    t = "silver.live_prices"
+    return [
+        NotNull(t, "not_null_key", columns=("coin_id", "vs_currency", "last_updated_at")),
+        InRange(t, "price_non_negative", column="price", min=0),
+        InRange(t, "market_cap_non_negative", column="market_cap", min=0),
+        InRange(t, "volume_non_negative", column="vol_24h", min=0),
+        References(t, "coin_known"),
+        # only when the prices job runs: an empty table (job off) passes
+        Fresh(t, "freshness", ts_column="last_updated_at", minutes=10, severity="warn", optional=True),
+    ]
+
+
+def _analytics_checks() -> dict[str, list[Check]]:
+    """Invariants of the analytics tables (formulas in docs/metrics.md); a failure means a bug, not bad input."""
+    risk = "gold.coin_risk"
+    market = "gold.market_daily"
+    movers = "gold.top_movers"
+    corr = "gold.correlations"
+    fc = "gold.price_forecasts"
+    bt = "gold.forecast_backtests"
+    return {
+        risk: [
+            *(InRange(risk, f"{c}_non_negative", column=c, min=0) for c in ("vol_7d", "vol_30d", "vol_90d")),
+            *(
+                InRange(risk, f"{c}_in_range", column=c, min=-1, max=0)
+                for c in ("max_drawdown_90d", "max_drawdown_365d")
+            ),
+            InRange(risk, "corr_btc_in_range", column="corr_btc_90d", min=-1 - _CORR_SLACK, max=1 + _CORR_SLACK),
+            # simple returns are ≥ −1, so a loss is at most 1; ES averages the tail beyond VaR
+            InRange(risk, "var_at_most_total_loss", column="var_95_1d", max=1),
+            Ordered(risk, "var_within_es", columns=("var_95_1d", "es_95_1d"), tolerance=1e-9),
+            # a positive 5th-worst return over 90 days (only gains) gives a negative VaR: odd, not wrong
+            InRange(risk, "var_non_negative", column="var_95_1d", min=0, severity="warn"),
+            InRange(risk, "es_non_negative", column="es_95_1d", min=0, severity="warn"),
+        ],
+        market: [
+            NotNull(market, "not_null_key", columns=("vs_currency", "date")),
+            InRange(market, "total_market_cap_non_negative", column="total_market_cap", min=0),
+            InRange(market, "total_volume_non_negative", column="total_volume", min=0),
+            InRange(market, "btc_dominance_fraction", column="btc_dominance", min=0, max=1),
+            InRange(market, "eth_dominance_fraction", column="eth_dominance", min=0, max=1),
+            InRange(market, "stablecoin_share_fraction", column="stablecoin_share", min=0, max=1, severity="warn"),
+            InRange(market, "index_level_positive", column="index_level", min=0),
+            Accepted(market, "totals_source_accepted", column="totals_source", values=("global", "summed")),
+        ],
+        movers: [
+            Accepted(movers, "horizon_accepted", column="horizon", values=("1d", "7d", "30d")),
+            Accepted(movers, "direction_accepted", column="direction", values=("top", "bottom")),
+            InRange(movers, "period_return_at_least_total_loss", column="period_return", min=-1),
+            References(movers, "coin_known"),
+        ],
+        corr: [
+            InRange(corr, "corr_in_range", column="corr", min=-1 - _CORR_SLACK, max=1 + _CORR_SLACK),
+            Accepted(corr, "window_accepted", column="window_days", values=("30", "90")),
+        ],
+        "gold.category_daily": [
+            InRange("gold.category_daily", "market_cap_non_negative", column="market_cap", min=0),
+            InRange("gold.category_daily", "volume_non_negative", column="volume", min=0),
+        ],
+        fc: [
+            InRange(fc, "lo_95_positive", column="lo_95", min=0),
+            Ordered(fc, "bands_around_point", columns=("lo_95", "lo_80", "point", "hi_80", "hi_95"), tolerance=1e-9),
+            InRange(fc, "horizon_in_range", column="horizon", min=1, max=30),
+            References(fc, "coin_known"),
+        ],
+        bt: [
+            *(InRange(bt, f"{c}_fraction", column=c, min=0, max=1) for c in ("coverage_80", "coverage_95")),
+            InRange(bt, "mape_non_negative", column="mape", min=0),
+            InRange(bt, "smape_in_range", column="smape", min=0, max=2),
+            InRange(bt, "mase_non_negative", column="mase", min=0),
+        ],
+    }
+
+
 CHECKS: dict[str, list[Check]] = {
     "bronze.coins_markets": [
         # scoped to the run: bronze is append-only and keeps what was received for audit
@@ -313,6 +412,7 @@ CHECKS: dict[str, list[Check]] = {
         Fresh("silver.price_history", "freshness", ts_column="ts", minutes=26 * 60),
         DailyGaps("silver.price_history", "daily_gaps"),
     ],
+    "silver.live_prices": _live_price_checks(),
     "silver.sparkline_prices": [
         InRange("silver.sparkline_prices", "price_non_negative", column="price", min=0),
     ],
@@ -330,6 +430,7 @@ CHECKS: dict[str, list[Check]] = {
         InRange("gold.coin_daily", "low_non_negative", column="low", min=0),
         Accepted("gold.coin_daily", "source_accepted", column="source", values=("intraday", "daily", "snapshot")),
     ],
+    **_analytics_checks(),
 }
 
 
