@@ -60,6 +60,18 @@ def vs_currency(req: Request) -> str:
     return cur
 
 
+def page_slice(req: Request) -> slice:
+    """The rows one ``per_page``/``page`` request selects (CoinGecko: per_page 1..250, page from 1)."""
+    try:
+        per_page = int(req.query.get("per_page", "100"))
+        page = int(req.query.get("page", "1"))
+    except ValueError:
+        raise error_simple(400, "invalid per_page or page") from None
+    if not 1 <= per_page <= 250 or page < 1:
+        raise error_simple(400, "per_page must be within 1..250 and page >= 1")
+    return slice((page - 1) * per_page, page * per_page)
+
+
 def check_history(sim: Sim, from_s: int, now_s: int) -> None:
     """Public/demo plans only reach 365 days back (error 10012)."""
     limit = sim.cfg.rules.history_days

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from geckolake.simulator.context import Request, Sim, check_history, find_coin, vs_currency
+from geckolake.simulator.context import Request, Sim, check_history, find_coin, page_slice, vs_currency
 from geckolake.simulator.market import CHANGE_WINDOWS, VS_CURRENCIES, Quote
 from geckolake.simulator.quirks import (
     cap_int,
@@ -61,15 +61,9 @@ def _selected(sim: Sim, req: Request, live_s: int) -> list[Coin]:
 
 def coins_markets(sim: Sim, req: Request) -> Reply:
     cur = vs_currency(req)
-    try:
-        per_page = int(req.query.get("per_page", "100"))
-        page = int(req.query.get("page", "1"))
-    except ValueError:
-        raise error_simple(400, "invalid per_page or page") from None
-    if not 1 <= per_page <= 250 or page < 1:
-        raise error_simple(400, "per_page must be within 1..250 and page >= 1")
+    window = page_slice(req)
     live_s = sim.market.live_s(req.now_s)
-    coins = _selected(sim, req, live_s)[(page - 1) * per_page : page * per_page]
+    coins = _selected(sim, req, live_s)[window]
     windows = [w.strip() for w in req.query.get("price_change_percentage", "").split(",") if w.strip()]
     windows = [w for w in windows if w in CHANGE_WINDOWS]
     spark = req.flag("sparkline")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geckolake.simulator.context import Request, Sim
+from geckolake.simulator.context import Request, Sim, page_slice
 from geckolake.simulator.endpoints_coins import IMG
 from geckolake.simulator.hashing import key_of, uniform
 from geckolake.simulator.market import VS_CURRENCIES
@@ -215,12 +215,5 @@ def _trend_categories(sim: Sim, live_s: int) -> list[dict[str, object]]:
 
 
 def exchanges(sim: Sim, req: Request) -> Reply:
-    try:
-        per_page = int(req.query.get("per_page", "100"))
-        page = int(req.query.get("page", "1"))
-    except ValueError:
-        raise error_simple(400, "invalid per_page or page") from None
-    if not 1 <= per_page <= 250 or page < 1:
-        raise error_simple(400, "per_page must be within 1..250 and page >= 1")
-    rows = sim.market.universe.exchanges[(page - 1) * per_page : page * per_page]
+    rows = sim.market.universe.exchanges[page_slice(req)]
     return ok(rows, cache_s=60)
