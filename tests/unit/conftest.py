@@ -1,3 +1,5 @@
+"""Shared unit fixtures: one lake per test module, emptied of bronze/silver/gold for each test."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,7 +11,7 @@ from geckolake.lake.catalog import Lake, open_lake
 
 @pytest.fixture(scope="module")
 def module_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return open_lake(tmp_path_factory.mktemp("analytics") / "lake")
+    return open_lake(tmp_path_factory.mktemp("unit") / "lake")
 
 
 @pytest.fixture
