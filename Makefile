@@ -19,8 +19,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced ## create .venv with geckolake and its development tools
 
-run: setup ## ingest from CoinGecko (or COINGECKO_BASE_URL) into ./lake, then show the tables
+run: setup ## ingest from CoinGecko (or COINGECKO_BASE_URL) into ./lake, fit forecasts, show the tables
 	$(BIN)/geckolake run
+	$(BIN)/geckolake forecast
 	$(BIN)/geckolake tables
 
 demo: setup ## the whole pipeline offline, against the built-in simulator

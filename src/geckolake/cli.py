@@ -263,6 +263,27 @@ def replay(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
     )
 
 
+@app.command()
+@friendly_errors
+def forecast(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
+    """Fit price forecasts and rolling backtests for the top coins of the latest day (daily job)."""
+    from geckolake.analytics.refresh import run_forecasts
+
+    settings = _settings(config, lake=lake)
+    _require_lake(settings.lake)
+    rows = run_forecasts(settings.lake)
+    console = _console()
+    if not rows.get("gold.price_forecasts"):
+        console.print(
+            "no forecasts: no coin has enough contiguous daily closes yet "
+            "(run `geckolake run` with --history-coins/--history-days first)"
+        )
+        return
+    console.print(
+        f"{rows['gold.price_forecasts']:,} forecast rows and {rows['gold.forecast_backtests']:,} backtest rows written"
+    )
+
+
 def _require_lake(path: Path) -> None:
     from geckolake.errors import LakeError
 
@@ -367,6 +388,10 @@ def demo(
         )  # fmt: skip
         result = _run(settings, [], "demo")
     _print_run(result, console)
+    from geckolake.analytics.refresh import run_forecasts
+
+    fitted = run_forecasts(lake)
+    console.print(f"forecasts: {fitted['gold.price_forecasts']:,} rows (`geckolake forecast` refits them)")
     from geckolake.lake.catalog import open_lake
     from geckolake.query import run_query
 

@@ -4,8 +4,14 @@ Incremental (``since`` = the earliest day a run touched): every windowed table i
 the days from ``since`` on, from gold.coin_daily rows reaching back ``LOOKBACK_DAYS`` (the longest
 input window); rows before ``since`` are kept. Each value depends only on its own window, so the
 result is the same as a full rebuild (tested by content hash). gold.category_daily is small and
-rewritten whole. Forecasts and backtests are computed for the latest day of each currency and
-replace that run date's rows; earlier run dates are kept (a replay keeps only the latest).
+rewritten whole.
+
+Forecasts and backtests are a separate, slower job (:func:`refresh_forecasts`, ``geckolake forecast``,
+the scheduler's daily ``history`` job): fitting models once a day is enough for a daily series, and
+keeping it out of every run keeps a run's cost in proportion to the data it brought (statsforecast's
+import alone takes seconds). They are computed for the latest day of each currency and replace that
+run date's rows; earlier run dates are kept. A replay drops gold, forecasts included: run
+``geckolake forecast`` after it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,12 +40,13 @@ def refresh_analytics(
     since: date | None = None,
     full: bool = False,
     config: AnalyticsConfig | None = None,
-    forecasts: bool = True,
+    forecasts: bool = False,
 ) -> dict[str, int]:
     """Recompute the analytics tables; returns the rows written per table.
 
     ``full``: rebuild everything from gold.coin_daily. Otherwise recompute the days from
-    ``since`` on (nothing when ``since`` is None: the run touched no day).
+    ``since`` on (nothing when ``since`` is None: the run touched no day). ``forecasts``: also fit
+    the forecasts (see :func:`refresh_forecasts`).
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
@@ -112,6 +120,50 @@ def _write(lake: Lake, name: str, data: pa.Table, since: date | None) -> int:
     if merged.num_rows:
         lake.overwrite_partitions(name, merged)
     return data.num_rows
+
+
+def refresh_forecasts(lake: Lake, config: AnalyticsConfig | None = None) -> dict[str, int]:
+    """Fit the forecasts and backtests for the latest day of gold.coin_daily; rows written per table.
+
+    Only the last ``train_days`` (+ the backtest folds) of daily history are read: older closes are
+    never fitted on.
+
+    Raises:
+        LakeError: a table is missing or data does not fit its schema.
+    """
+    cfg = config or AnalyticsConfig()
+    started = time.perf_counter()
+    latest = _latest_day(lake)
+    if latest is None:
+        return {"gold.price_forecasts": 0, "gold.forecast_backtests": 0}
+    reach = cfg.train_days + cfg.backtest_folds * cfg.backtest_step + cfg.forecast_horizon
+    series = list(iter_series(load_daily(lake, latest - timedelta(days=reach))))
+    rows = _forecasts(lake, series, cfg, full=False)
+    log.info("forecasts refreshed in %.2fs for %s: %s", time.perf_counter() - started, latest, rows)
+    return rows
+
+
+def run_forecasts(lake_dir: Path, config: AnalyticsConfig | None = None) -> dict[str, int]:
+    """:func:`refresh_forecasts` on the lake at ``lake_dir``, holding its writer lock.
+
+    Raises:
+        LakeLocked: another process is writing the lake.
+        LakeError: a table is missing or data does not fit its schema.
+    """
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.lock import writer_lock
+
+    with writer_lock(lake_dir):
+        return refresh_forecasts(open_lake(lake_dir), config)
+
+
+def _latest_day(lake: Lake) -> date | None:
+    con = lake.connect_duckdb(tables=["gold.coin_daily"])
+    try:
+        row = con.execute("SELECT max(date) FROM gold.coin_daily").fetchone()
+    finally:
+        con.close()
+    return None if row is None else row[0]
 
 
 def _forecasts(lake: Lake, series: list[Series], cfg: AnalyticsConfig, full: bool) -> dict[str, int]:

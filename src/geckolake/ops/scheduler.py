@@ -2,7 +2,7 @@
 
 * **Jobs** (``[schedule.jobs.<name>]``: ``cron``, ``kind``, ``enabled``): ``markets`` (a run with history
   and extras off), ``history`` (the full run: markets, daily history, extras, then gold and the
-  analytics/forecasts refresh, in that order), ``prices`` (one ``/simple/price`` poll),
+  analytics refresh, then the forecasts and backtests, in that order), ``prices`` (one ``/simple/price`` poll),
   ``maintenance`` (compaction + snapshot expiry) and ``watch`` (freshness checks + alerts).
 * **One job at a time**: a single worker thread runs jobs in fire order (the lake has one writer
   anyway). A job whose previous fire is still queued or running is **skipped** and logged.
@@ -82,9 +82,14 @@ def run_markets(settings: Settings, name: str) -> Any:
 
 
 def run_history(settings: Settings, name: str) -> Any:
+    """The daily job: the full run, then the forecasts on the gold it published."""
+    from geckolake.analytics.refresh import run_forecasts
     from geckolake.ingest.pipeline import run_pipeline
 
-    return run_pipeline(settings, command=name)
+    result = run_pipeline(settings, command=name)
+    if result.status != "failed":
+        run_forecasts(settings.lake)
+    return result
 
 
 def run_prices(settings: Settings, name: str) -> Any:

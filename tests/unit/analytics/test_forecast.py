@@ -68,7 +68,7 @@ def forecast_lake(module_lake: Lake) -> Lake:
     module_lake.drop_layers(("bronze", "silver", "gold"))
     write_market(module_lake, market(150))
     cfg = AnalyticsConfig(forecast_coins=2, backtest_folds=4, backtest_step=5, min_train_days=60)
-    refresh_analytics(module_lake, full=True, config=cfg)
+    refresh_analytics(module_lake, full=True, config=cfg, forecasts=True)
     return module_lake
 
 
