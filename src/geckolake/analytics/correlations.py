@@ -8,7 +8,7 @@ is one filter on coin_a.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +16,7 @@ import pyarrow as pa
 from geckolake.analytics.series import Series
 
 WINDOWS = (30, 90)
+_EPOCH = date(1970, 1, 1)
 
 
 def _matrix(series: list[Series]) -> tuple[date, np.ndarray, np.ndarray, list[str]]:
@@ -46,18 +47,21 @@ def _corr(win: np.ndarray) -> np.ndarray:
 
 def correlations(series: list[Series], since: date | None, top_n: int) -> pa.Table:
     """gold.correlations rows (one currency's ``series``) for the days from ``since`` on."""
-    cols: dict[str, list[object]] = {k: [] for k in ("date", "window_days", "coin_a", "coin_b", "corr")}
     if not series or top_n < 2:
-        return pa.table(cols)
+        return _table([], [], [], [], [], [])
     first, rets, caps, ids = _matrix(series)
     start = 0 if since is None else max(0, (since - first).days)
+    days: list[np.ndarray] = []
+    wins: list[np.ndarray] = []
+    coin_a: list[np.ndarray] = []
+    coin_b: list[np.ndarray] = []
+    corrs: list[np.ndarray] = []
     for t in range(start, rets.shape[0]):
         row = caps[t]
         present = np.flatnonzero(~np.isnan(row))
         if len(present) < 2:
             continue
         top = present[np.argsort(-row[present], kind="stable")][:top_n]
-        day = first + timedelta(days=t)
         for w in WINDOWS:
             if t + 1 < w:
                 continue
@@ -68,9 +72,36 @@ def correlations(series: list[Series], since: date | None, top_n: int) -> pa.Tab
                 continue
             corr = _corr(np.ascontiguousarray(win[:, full]))
             a, b = np.nonzero(~np.eye(len(chosen), dtype=bool))
-            cols["date"] += [day] * len(a)
-            cols["window_days"] += [w] * len(a)
-            cols["coin_a"] += [ids[i] for i in chosen[a]]
-            cols["coin_b"] += [ids[i] for i in chosen[b]]
-            cols["corr"] += [None if np.isnan(v) else float(v) for v in corr[a, b]]
-    return pa.table(cols)
+            days.append(np.full(len(a), t))
+            wins.append(np.full(len(a), w))
+            coin_a.append(chosen[a])
+            coin_b.append(chosen[b])
+            corrs.append(corr[a, b])
+    days = [d + (first - _EPOCH).days for d in days]
+    return _table(days, wins, coin_a, coin_b, corrs, ids)
+
+
+def _table(
+    days: list[np.ndarray],
+    windows: list[np.ndarray],
+    a_parts: list[np.ndarray],
+    b_parts: list[np.ndarray],
+    corr_parts: list[np.ndarray],
+    ids: list[str],
+) -> pa.Table:
+    """The long-format table, built column-wise (one Arrow array per column, not per row)."""
+    day = np.concatenate(days) if days else np.empty(0, np.int64)
+    window = np.concatenate(windows) if windows else np.empty(0, np.int64)
+    a = np.concatenate(a_parts) if a_parts else np.empty(0, np.int64)
+    b = np.concatenate(b_parts) if b_parts else np.empty(0, np.int64)
+    corr = np.concatenate(corr_parts) if corr_parts else np.empty(0)
+    names = pa.array(ids, pa.string())
+    return pa.table(
+        {
+            "date": pa.array(day.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "window_days": pa.array(window.astype(np.int32), pa.int32()),
+            "coin_a": names.take(pa.array(a, pa.int64())),
+            "coin_b": names.take(pa.array(b, pa.int64())),
+            "corr": pa.array(corr, mask=np.isnan(corr), type=pa.float64()),
+        }
+    )

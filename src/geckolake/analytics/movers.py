@@ -25,11 +25,16 @@ WITH u AS (
     WHERE date >= $since AND market_cap IS NOT NULL AND close IS NOT NULL
     QUALIFY universe_rank <= {universe}
 ),
+-- The base date is a column before the join so that the join is a plain hash equi-join (an
+-- expression in the ON clause made DuckDB 1.5 plan a far slower join: 0.25 s vs 0.03 s here).
+uh AS (
+    SELECT u.*, h.horizon, CAST(u.date - h.days AS DATE) AS base_date
+    FROM u CROSS JOIN (VALUES {horizons}) h(horizon, days)
+),
 r AS (
-    SELECT u.vs_currency, u.date, h.horizon, u.coin_id, u.universe_rank, u.close / p.close - 1 AS period_return
-    FROM u
-    CROSS JOIN (VALUES {horizons}) h(horizon, days)
-    JOIN daily p ON p.coin_id = u.coin_id AND p.vs_currency = u.vs_currency AND p.date = u.date - h.days
+    SELECT uh.vs_currency, uh.date, uh.horizon, uh.coin_id, uh.universe_rank, uh.close / p.close - 1 AS period_return
+    FROM uh
+    JOIN daily p ON p.coin_id = uh.coin_id AND p.vs_currency = uh.vs_currency AND p.date = uh.base_date
     WHERE p.close > 0
 ),
 ranked AS (

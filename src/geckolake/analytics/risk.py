@@ -12,8 +12,11 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from geckolake.analytics.series import Series, full_rows, trailing, windows
+
+_EPOCH = date(1970, 1, 1)
 
 ANNUAL = math.sqrt(365.0)
 VOL_WINDOWS = (7, 30, 90)
@@ -89,9 +92,24 @@ def _aligned(s: Series, bench: Series | None) -> np.ndarray:
     return out
 
 
-def coin_risk(s: Series, bench: Series | None, since: date | None, risk_free_rate: float = 0.0) -> dict[str, object]:
-    """gold.coin_risk columns for the days of ``s`` that have a row (from ``since`` on)."""
+MEASURES = (
+    *(f"vol_{w}d" for w in VOL_WINDOWS),
+    *(f"max_drawdown_{w}d" for w in DRAWDOWN_WINDOWS),
+    "sharpe_90d",
+    "beta_btc_90d",
+    "corr_btc_90d",
+    "var_95_1d",
+    "es_95_1d",
+)
+SHORTEST_WINDOW = min(*VOL_WINDOWS, *DRAWDOWN_WINDOWS, RISK_WINDOW)
+
+
+def measures(s: Series, bench: Series | None, risk_free_rate: float = 0.0) -> dict[str, np.ndarray]:
+    """Every gold.coin_risk measure of ``s`` on its dense calendar (NaN where not defined)."""
     n = len(s.close)
+    if n < SHORTEST_WINDOW:  # no window can be full: skip the arithmetic (most coins of a first run)
+        nan = np.full(n, np.nan)
+        return dict.fromkeys(MEASURES, nan)
     cols: dict[str, np.ndarray] = {}
     for w in VOL_WINDOWS:
         cols[f"vol_{w}d"] = rolling_std(s.log_ret, w) * ANNUAL
@@ -105,21 +123,40 @@ def coin_risk(s: Series, bench: Series | None, since: date | None, risk_free_rat
         cols["beta_btc_90d"] = np.where(var_b > 0, cov / var_b, np.nan)
         cols["corr_btc_90d"] = np.where((var_b > 0) & (var_c > 0), cov / np.sqrt(var_c * var_b), np.nan)
     cols["var_95_1d"], cols["es_95_1d"] = historical_var_es(s.ret, RISK_WINDOW)
+    return cols
+
+
+def _rows(s: Series, since: date | None) -> np.ndarray:
+    """Positions of ``s``'s calendar that have a row, from ``since`` on."""
     keep = s.has_row.copy()
     if since is not None:
-        keep[: max(0, min(n, s.index_of(since)))] = False
-    idx = np.flatnonzero(keep)
-    dates = [date.fromordinal(s.first.toordinal() + int(i)) for i in idx]
-    out: dict[str, object] = {
-        "coin_id": [s.coin_id] * len(idx),
-        "vs_currency": [s.vs_currency] * len(idx),
-        "date": dates,
+        keep[: max(0, min(len(keep), s.index_of(since)))] = False
+    return np.flatnonzero(keep)
+
+
+def coin_risk(s: Series, bench: Series | None, since: date | None, risk_free_rate: float = 0.0) -> pa.Table:
+    """gold.coin_risk columns for the days of ``s`` that have a row (from ``since`` on)."""
+    return _assemble([(s, measures(s, bench, risk_free_rate), _rows(s, since))])
+
+
+def _assemble(parts: list[tuple[Series, dict[str, np.ndarray], np.ndarray]]) -> pa.Table:
+    """One table from per-series measures, built column-wise (no per-coin Arrow tables)."""
+    sizes = [len(idx) for _, _, idx in parts]
+    coin = np.repeat(np.array([s.coin_id for s, _, _ in parts], dtype=object), sizes)
+    cur = np.repeat(np.array([s.vs_currency for s, _, _ in parts], dtype=object), sizes)
+    first = np.repeat(np.array([(s.first - _EPOCH).days for s, _, _ in parts], dtype=np.int64), sizes)
+    offset = np.concatenate([idx for _, _, idx in parts]) if parts else np.empty(0, np.int64)
+    day = pa.array((first + offset).astype(np.int32), pa.int32()).cast(pa.date32())
+    out: dict[str, pa.Array] = {
+        "coin_id": pa.array(coin, pa.string()),
+        "vs_currency": pa.array(cur, pa.string()),
+        "date": day,
     }
-    for name, values in cols.items():
-        v = values[idx]
+    for name in MEASURES:
+        v = np.concatenate([cols[name][idx] for _, cols, idx in parts]) if parts else np.empty(0)
         out[name] = pa.array(v, mask=np.isnan(v), type=pa.float64())
-    out["month"] = [d.strftime("%Y-%m") for d in dates]
-    return out
+    out["month"] = pc.strftime(pc.cast(day, pa.timestamp("s")), "%Y-%m")
+    return pa.table(out)
 
 
 def risk_table(series: list[Series], since: date | None, risk_free_rate: float, schema: pa.Schema) -> pa.Table:
@@ -127,9 +164,9 @@ def risk_table(series: list[Series], since: date | None, risk_free_rate: float, 
     bench = {s.vs_currency: s for s in series if s.coin_id == BENCHMARK}
     parts = []
     for s in series:
-        cols = coin_risk(s, bench.get(s.vs_currency), since, risk_free_rate)
-        if cols["date"]:
-            parts.append(pa.table(cols))
+        idx = _rows(s, since)
+        if len(idx):
+            parts.append((s, measures(s, bench.get(s.vs_currency), risk_free_rate), idx))
     if not parts:
         return schema.empty_table()
-    return pa.concat_tables([p.select(schema.names).cast(schema) for p in parts])
+    return _assemble(parts).select(schema.names).cast(schema)
