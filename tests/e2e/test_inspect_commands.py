@@ -47,3 +47,20 @@ def test_tables_runs_and_sql_formats(cli: Cli) -> None:
     parsed = list(csv.reader(io.StringIO(out.stdout)))
     assert parsed[0] == ["coin_id", "date", "close"] and len(parsed) == 6
     assert cli("sql", "SELECT 1", "--format", "xml").returncode == 1
+
+
+def test_forecast_job_after_a_run(cli: Cli) -> None:
+    missing = cli("forecast")
+    assert missing.returncode == 1 and "no lake at" in missing.stderr + missing.stdout
+    cli("run", *SCOPE, check=True)
+    count = "SELECT count(*) AS n FROM gold.price_forecasts"
+    assert json.loads(cli("sql", count, "--format", "json", check=True).stdout) == [{"n": 0}]  # runs fit none
+    out = cli("forecast", check=True).stdout
+    # 7 coins with 90 daily closes, 3 models, 30 horizons
+    assert "630 forecast rows and 630 backtest rows written" in out
+    sql = (
+        "SELECT lo_95, point, hi_95 FROM gold.price_forecasts "
+        "WHERE coin_id = 'bitcoin' AND model = 'naive' AND horizon = 1"
+    )
+    band = json.loads(cli("sql", sql, "--format", "json", check=True).stdout)
+    assert len(band) == 1 and 0 < band[0]["lo_95"] < band[0]["point"] < band[0]["hi_95"]
