@@ -10,6 +10,10 @@ off (GECKOLAKE_EXTRAS=false) so both sides make exactly the same 108 calls.
   same markets pages, then the same chart call for the first 100 ids of those pages, bodies kept
   in memory. Start-up is included the same way (a fresh interpreter importing httpx).
 
+* import floor: a fresh interpreter that only imports what any lake-writing command needs
+  (``FLOOR_IMPORTS``: the PyIceberg SQL catalog and its PyArrow IO, DuckDB, httpx) and exits. No
+  ``geckolake run`` can be faster than this; it shows how much of the ratio is the stack's start-up.
+
 Both talk to the same simulator (in this process's background thread) in the same bench run,
 after one untimed warm-up of each (bytecode cache, see ``common.child_env``), alternating,
 BENCH_W0_REPS times (default 4); the simulator's GET /__stats is read after each process and
@@ -57,6 +61,9 @@ print(json.dumps({"bytes": size}))
 """
 
 
+FLOOR_IMPORTS = "import pyiceberg.catalog.sql, pyiceberg.io.pyarrow, duckdb, httpx"
+
+
 def spec(base: str) -> dict[str, object]:
     """The calls geckolake plans for W0 (markets pages and the daily chart window), for the bare loop."""
     s = Settings(plan="pro", coins=COINS, history_coins=HISTORY_COINS, history_days=HISTORY_DAYS, as_of=NOW)
@@ -92,6 +99,7 @@ def main() -> None:
     cfg = SimulatorConfig(port=0, coins=COINS + 500, plan="unlimited", now=NOW, clean=True)
     gl_times: list[float] = []
     bare_times: list[float] = []
+    floor_times: list[float] = []
     with running_simulator(cfg) as url, tempfile.TemporaryDirectory() as tmp:
         root = url.rsplit("/api/v3", 1)[0]
         bare_cmd = [sys.executable, "-c", BARE, json.dumps(spec(url))]
@@ -107,6 +115,7 @@ def main() -> None:
         # One untimed run of each fills the bytecode cache (see common.child_env).
         timed([str(GECKOLAKE), "run"], env_for(str(Path(tmp) / "warm-up")))
         timed(bare_cmd, env_for(str(Path(tmp) / "warm-up")))
+        timed([sys.executable, "-c", FLOOR_IMPORTS], env_for(str(Path(tmp) / "warm-up")))
         httpx.post(root + "/__reset")
         for i in range(reps):
             env = env_for(str(Path(tmp) / f"lake-{i}"))
@@ -117,19 +126,25 @@ def main() -> None:
                 t = timed(cmd, env)
                 (gl_times if name == "geckolake" else bare_times).append(t)
                 seen[name] = stats(root)
+            floor_times.append(timed([sys.executable, "-c", FLOOR_IMPORTS], env))
             if seen["geckolake"] != seen["bare"]:
                 raise SystemExit(f"the call sets differ: geckolake {seen['geckolake']} vs bare {seen['bare']}")
             calls = sum(sum(v.values()) for v in seen["bare"].values())  # type: ignore[attr-defined]
-            log(f"rep {i}: geckolake {gl_times[-1]:.2f}s, bare loop {bare_times[-1]:.2f}s, {calls} calls each")
+            log(
+                f"rep {i}: geckolake {gl_times[-1]:.2f}s, bare loop {bare_times[-1]:.2f}s, {calls} calls each; "
+                f"import floor {floor_times[-1]:.2f}s"
+            )
     gl, bare = median(gl_times), median(bare_times)
     params = {
         "workload": "W0", "coins": COINS, "history_coins": HISTORY_COINS, "history_days": HISTORY_DAYS,
         "calls": calls, "repetitions": reps, "geckolake_runs_s": [round(t, 3) for t in gl_times],
         "bare_runs_s": [round(t, 3) for t in bare_times], "calls_per_endpoint": seen["bare"],
+        "import_floor_runs_s": [round(t, 3) for t in floor_times], "import_floor": FLOOR_IMPORTS,
     }  # fmt: skip
     emit("whole_command", "geckolake_run_seconds", gl, "s", **params)
     emit("whole_command", "bare_loop_seconds", bare, "s", **params)
     emit("whole_command", "geckolake_vs_bare", gl / bare, "ratio", **params)
+    emit("whole_command", "import_floor_seconds", median(floor_times), "s", **params)
 
 
 if __name__ == "__main__":
