@@ -377,6 +377,8 @@ def _analytics_checks() -> dict[str, list[Check]]:
             Ordered(fc, "bands_around_point", columns=("lo_95", "lo_80", "point", "hi_80", "hi_95"), tolerance=1e-9),
             InRange(fc, "horizon_in_range", column="horizon", min=1, max=30),
             References(fc, "coin_known"),
+            # fitted by the daily forecast job (not by runs): stale means that job stopped; empty = never set up
+            Fresh(fc, "freshness", ts_column="run_date", minutes=48 * 60, severity="warn", optional=True),
         ],
         bt: [
             *(InRange(bt, f"{c}_fraction", column=c, min=0, max=1) for c in ("coverage_80", "coverage_95")),

@@ -175,3 +175,12 @@ def test_empty_live_prices_pass_freshness_when_the_prices_job_is_off(tmp_path: P
     put(lake, "silver.live_prices", [_live("bitcoin", 1.0, 2)])
     tables = {f.table for f in freshness(lake, Settings(lake=tmp_path / "lake", as_of=NOW))}
     assert "silver.live_prices" in tables
+
+
+def test_forecasts_older_than_two_days_warn(tmp_path: Path) -> None:
+    lake = lake_with_coins(tmp_path / "lake")
+    assert failing(lake, ["gold.price_forecasts"], now=NOW + timedelta(days=30)) == {}  # never fitted: no SLA
+    put(lake, "gold.price_forecasts", [_forecast("bitcoin", 90, 95, 100, 105, 110)])  # run date: yesterday
+    assert failing(lake, ["gold.price_forecasts"]) == {}
+    stale = failing(lake, ["gold.price_forecasts"], now=NOW + timedelta(days=2))
+    assert stale == {"gold.price_forecasts.freshness": "warn"}
