@@ -4,6 +4,13 @@ Commit order makes crashes harmless: raw files first (never referenced until com
 bronze/silver/gold (idempotent merges), then the manifest rows that tell the planner the work is
 done. A run killed anywhere is completed by the next one, which re-fetches whatever the manifest
 does not list and merges it into the same keys.
+
+Fetching never waits for a commit, so the allowed rate stays busy for the whole run: each fetched
+batch goes to a :class:`~geckolake.ingest.committer.Committer`, whose single worker thread commits
+the batches one at a time in fetch order while the event loop fetches the next. The planner's
+state is read (in a thread, while the markets are fetched) before the markets batch commits; that
+commit writes nothing the plan reads (market snapshots and sparklines, not price history, nor
+chart or ``/coins/list`` manifest rows), so the plan is the one a sequential run makes.
 """
 
 from __future__ import annotations
@@ -32,17 +39,19 @@ from geckolake.errors import (
     NotFound,
 )
 from geckolake.ingest import planner
+from geckolake.ingest.committer import Committer
 from geckolake.ingest.raw_store import RawFile, RawStore
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
+    from geckolake.quality.gate import Snapshots
 
 log = logging.getLogger(__name__)
 
-# Responses per commit. Every commit rewrites the partitions it touches and pauses fetching, so
-# fewer, larger commits are cheaper; the cap bounds memory and the work a crash can cost.
+# Responses per commit. Every commit rewrites the partitions it touches, so fewer, larger commits
+# are cheaper; the cap bounds memory and the work a crash can cost.
 BATCH_SIZE = 1000
 
 
@@ -56,7 +65,10 @@ class Observer:
         """``n`` calls finished."""
 
     def committing(self, tables: int) -> None:
-        """A batch is being committed to ``tables`` tables."""
+        """The phase's fetched batch goes to commit (``tables``: its bronze tables, one per endpoint).
+
+        The commit runs in the background while the next batch or phase is fetched.
+        """
 
 
 @dataclass
@@ -123,7 +135,9 @@ class Run:
         explicit_ids: Sequence[str] = (),
         observer: Observer | None = None,
         command: str = "run",
+        overlap: bool = True,
     ) -> None:
+        """``overlap=False`` commits each batch before fetching the next (the order of old; for tests)."""
         self.settings = settings
         self.client = client
         self.explicit_ids = list(explicit_ids)
@@ -141,16 +155,19 @@ class Run:
 
         self.ledger = TaskLedger(self.run_id, command, lambda: self.client.stats)
         self.gate_snapshots: dict[str, int | None] | None = None
-        self._phase_name = "markets"
+        self.overlap = overlap
+        self._commits: Committer | None = None  # while execute() runs
 
     # --- fetching -------------------------------------------------------------------------------
     async def _fetch(self, requests: list[ApiRequest], phase: str) -> tuple[list[Fetched], list[Failed]]:
         landed: list[Fetched] = []
         failed: list[Failed] = []
         self.observer.phase(phase, len(requests))
-        self._phase_name = phase
+        commits = self._commits
 
         def on_result(req: ApiRequest, outcome: ApiResponse | GeckolakeError) -> None:
+            if commits is not None:
+                commits.check()  # a background commit failed: stop spending calls, raise its error
             self._seq += 1
             if isinstance(outcome, ApiResponse):
                 landed.append(Fetched(req, outcome, self._seq))
@@ -165,13 +182,19 @@ class Run:
         return landed, failed
 
     # --- committing -----------------------------------------------------------------------------
-    def _commit(self, landed: list[Fetched], failed: list[Failed]) -> None:
-        with self.ledger.task(self._phase_name) as task:
-            before = sum(self.result.rows.values())
-            self._commit_batch(landed, failed)
-            task.rows_out += sum(self.result.rows.values()) - before
+    def _submit(self, commits: Committer, phase: str, landed: list[Fetched], failed: list[Failed]) -> None:
+        """Hand a fetched batch of ``phase`` to the committer (runs on the event loop)."""
+        self.result.failed_requests += len(failed)
+        self.observer.committing(len({item.request.endpoint for item in landed}))
+        commits.submit(lambda: self._commit(phase, landed, failed))
 
-    def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> None:
+    def _commit(self, phase: str, landed: list[Fetched], failed: list[Failed]) -> None:
+        # The next batch may be fetching meanwhile: the client's counters belong to its block.
+        with self.ledger.task(phase, count_calls=False) as task:
+            task.rows_out += self._commit_batch(landed, failed)
+
+    def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> int:
+        """Land, parse and commit one batch, manifest last; the rows it landed (all tables)."""
         from geckolake.lake.lineage import Lineage
         from geckolake.transform.bronze import parse
         from geckolake.transform.runner import apply_batch
@@ -199,15 +222,17 @@ class Run:
             manifest.append(self._manifest_row(f.request, f.seq, "failed", None, None, f.error))
         bronze = {name: pa.concat_tables(parts, promote_options="default") for name, parts in tables.items()}
         q = pa.concat_tables(quarantine, promote_options="default") if quarantine else None
-        self.observer.committing(len(bronze))
+        landed_rows = 0
         if bronze or q is not None:
             report = apply_batch(lake, bronze, q)
             for name, n in report.rows.items():
                 self.result.rows[name] = self.result.rows.get(name, 0) + n
+            landed_rows = sum(report.rows.values())
             if report.first_day is not None:
                 self._analytics_since = min(report.first_day, self._analytics_since or report.first_day)
         if manifest:
             lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
+        return landed_rows
 
     def _manifest_row(
         self,
@@ -242,26 +267,29 @@ class Run:
     @property
     def lake(self) -> Lake:
         if self._lake is None:
-            from geckolake.lake.catalog import open_lake
-
-            self._lake = open_lake(self.settings.lake)
-            from geckolake.quality.gate import capture
-
-            self.gate_snapshots = capture(self._lake)
+            self._lake, self.gate_snapshots = _open(self.settings.lake)
         return self._lake
 
     @property
     def has_lake(self) -> bool:
         return self._lake is not None
 
-    async def _phase(self, requests: list[ApiRequest], name: str) -> list[Fetched]:
-        all_landed: list[Fetched] = []
+    async def _phase(self, requests: list[ApiRequest], name: str, commits: Committer) -> None:
         for i in range(0, len(requests), BATCH_SIZE):
             landed, failed = await self._fetch(requests[i : i + BATCH_SIZE], name)
-            self.result.failed_requests += len(failed)
-            self._commit(landed, failed)
-            all_landed.extend(landed)
-        return all_landed
+            self._submit(commits, name, landed, failed)
+
+    def _read_existing(self) -> tuple[Lake, Snapshots, planner.LakeState] | None:
+        """Open the lake and read the planner's state, or None when there is no lake yet.
+
+        Runs in a thread while the markets are fetched, so it only reads: a lake that does not
+        exist holds nothing to plan from and is created by the first commit (a refused key then
+        leaves no lake behind).
+        """
+        if not (self.settings.lake / "catalog.db").exists():
+            return None
+        lake, snapshots = _open(self.settings.lake)
+        return lake, snapshots, planner.read_lake_state(lake, self.settings.vs_currency)
 
     # --- the run --------------------------------------------------------------------------------
     async def execute(self) -> RunResult:
@@ -274,8 +302,53 @@ class Run:
         """
         s = self.settings
         started = time.perf_counter()
-        # Markets first and before touching the catalog: a wrong key, an unknown currency or an
-        # unknown coin id stops the run here with the lake untouched.
+        # Markets first and before writing to the catalog: a wrong key, an unknown currency or an
+        # unknown coin id stops the run here with the lake untouched. The lake is only read meanwhile.
+        reading = asyncio.ensure_future(asyncio.to_thread(self._read_existing))
+        try:
+            landed, failed, ranked = await self._markets()
+        except BaseException:
+            await asyncio.gather(reading, return_exceptions=True)  # a thread cannot be cancelled
+            raise
+        existing = await reading
+        if existing is None:
+            state = planner.LakeState()
+        else:
+            self._lake, self.gate_snapshots, state = existing
+
+        commits = self._commits = Committer(threaded=self.overlap)
+        try:
+            self._submit(commits, "markets", landed, failed)
+            coins = planner.history_coins(s, ranked, self.explicit_ids)
+            history = planner.plan_daily(s, state, coins, self.now) + planner.plan_hourly(s, state, coins, self.now)
+            await self._phase(history, "history", commits)
+            await self._phase(planner.plan_extras(s, state, self.now), "extras", commits)
+        except BaseException:
+            await commits.close(raise_error=False)  # what was fetched before the error still commits
+            raise
+        finally:
+            self._commits = None
+        await commits.close()
+        from geckolake.analytics.refresh import refresh_analytics
+
+        for name, n in refresh_analytics(self.lake, since=self._analytics_since).items():
+            self.result.rows[name] = self.result.rows.get(name, 0) + n
+
+        stats = self.client.stats
+        r = self.result
+        r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
+        r.status = "succeeded" if not r.failed_requests and not r.quarantined else "partial"
+        r.seconds = time.perf_counter() - started
+        return r
+
+    async def _markets(self) -> tuple[list[Fetched], list[Failed], list[str]]:
+        """Fetch the markets pages (and the ``--ids`` page); stop on errors every later call would repeat.
+
+        Raises:
+            AuthError, ApiError: the key, plan or a parameter is refused.
+            ConfigError: a coin id named with ``--ids`` is unknown.
+        """
+        s = self.settings
         market_reqs = planner.plan_markets(s)
         id_reqs = [_ids_request(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
         landed, failed = await self._fetch(market_reqs + id_reqs, "markets")
@@ -292,25 +365,7 @@ class Run:
                     hint="ids are CoinGecko slugs such as 'bitcoin' or 'usd-coin'; "
                     'see `geckolake sql "SELECT coin_id, name FROM silver.coins"` or /coins/list',
                 )
-        self.result.failed_requests += len(failed)
-        self._commit(landed, failed)
-
-        state = planner.read_lake_state(self.lake, s.vs_currency)
-        coins = planner.history_coins(s, ranked, self.explicit_ids)
-        history = planner.plan_daily(s, state, coins, self.now) + planner.plan_hourly(s, state, coins, self.now)
-        await self._phase(history, "history")
-        await self._phase(planner.plan_extras(s, state, self.now), "extras")
-        from geckolake.analytics.refresh import refresh_analytics
-
-        for name, n in refresh_analytics(self.lake, since=self._analytics_since).items():
-            self.result.rows[name] = self.result.rows.get(name, 0) + n
-
-        stats = self.client.stats
-        r = self.result
-        r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
-        r.status = "succeeded" if not r.failed_requests and not r.quarantined else "partial"
-        r.seconds = time.perf_counter() - started
-        return r
+        return landed, failed, ranked
 
     def record(self, error: BaseException | None = None) -> None:
         """Append this run to ``ops.pipeline_runs`` (also for failed runs, when the lake exists)."""
@@ -338,6 +393,15 @@ class Run:
         }
         self.lake.append("ops.task_runs", self.ledger.table())
         self.lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))
+
+
+def _open(path: Path) -> tuple[Lake, Snapshots]:
+    """The lake at ``path`` (created if needed) and its gated tables' snapshots before this run writes."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.quality.gate import capture
+
+    lake = open_lake(path)
+    return lake, capture(lake)
 
 
 def _ids_request(ids: list[str], vs_currency: str) -> ApiRequest:
@@ -383,8 +447,12 @@ def run_pipeline(
     observer: Observer | None = None,
     command: str = "run",
     client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
+    overlap: bool = True,
 ) -> RunResult:
     """Run the whole pipeline once under the lake's writer lock.
+
+    ``overlap=False`` commits each batch before fetching the next instead of in the background
+    (same lake content, slower; tests compare the two).
 
     Raises:
         LakeLocked: another run is writing this lake.
@@ -396,7 +464,7 @@ def run_pipeline(
     settings.lake.mkdir(parents=True, exist_ok=True)
     with writer_lock(settings.lake):
         client = (client_factory or make_client)(settings)
-        run = Run(settings, client, explicit_ids=explicit_ids, observer=observer, command=command)
+        run = Run(settings, client, explicit_ids=explicit_ids, observer=observer, command=command, overlap=overlap)
 
         async def go() -> RunResult:
             try:

@@ -1,7 +1,16 @@
-"""The task ledger: one ``ops.task_runs`` row per phase of a run (duration, rows, calls, bytes)."""
+"""The task ledger: one ``ops.task_runs`` row per phase of a run (duration, rows, calls, bytes).
+
+A phase's API counters are the difference of the client's counters across its *fetch* blocks.
+Commit blocks run in a worker thread while the next batch is fetched (``ingest/pipeline.py``), so
+the client's counters move during them because of the other block: they are opened with
+``count_calls=False`` and record only their rows and their own seconds. Counting blocks never
+overlap (the ledger refuses it), so the tasks' calls add up to the run's exactly. Seconds are each
+block's own wall time: with overlapping blocks a phase's seconds can exceed its elapsed time.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
+
+COUNTERS: tuple[str, ...] = ("api_calls", "retries", "rate_limited", "bytes_in")
 
 
 class _Stats(Protocol):
@@ -30,65 +41,90 @@ class Task:
     status: str = "succeeded"
     error: str | None = None
     seconds: float = 0.0
-    counters: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     finished_at: datetime | None = None
 
 
 class TaskLedger:
-    """Collects the phases of one run; :meth:`rows` gives the ``ops.task_runs`` rows."""
+    """Collects the phases of one run; :meth:`rows` gives the ``ops.task_runs`` rows.
+
+    Thread-safe: a commit block may run in a worker thread while a fetch block of the same phase
+    runs on the event loop (rows counts are only added to by the block that owns them).
+    """
 
     def __init__(self, run_id: str, command: str, stats: Callable[[], _Stats] | None = None) -> None:
         self.run_id = run_id
         self.command = command
         self._stats = stats
         self.tasks: list[Task] = []
+        self._lock = threading.Lock()
+        self._counting: str | None = None  # the open block that owns the client's counters
 
     def _counters(self) -> dict[str, int]:
         if self._stats is None:
-            return {"api_calls": 0, "retries": 0, "rate_limited": 0, "bytes_in": 0}
+            return dict.fromkeys(COUNTERS, 0)
         s = self._stats()
         return {"api_calls": s.calls, "retries": s.retries, "rate_limited": s.rate_limited, "bytes_in": s.bytes_in}
 
     @contextmanager
-    def task(self, name: str) -> Iterator[Task]:
+    def task(self, name: str, *, count_calls: bool = True) -> Iterator[Task]:
         """Time the block as task ``name``; client counters are the difference across it.
 
-        Entering the same name again (one phase, several batches) adds to that task.
+        Entering the same name again (one phase, several batches) adds to that task. A block that
+        may overlap others (a background commit) passes ``count_calls=False``: it adds its seconds
+        and rows, never the client's counters.
+
+        Raises:
+            RuntimeError: a counting block is opened while another one is open (its calls would be
+                counted twice).
         """
-        t = next((x for x in self.tasks if x.name == name), None)
-        if t is None:
-            t = Task(name, datetime.now(UTC))
-            self.tasks.append(t)
-        before, started = self._counters(), time.perf_counter()
+        with self._lock:
+            if count_calls and self._counting is not None:
+                raise RuntimeError(f"task {name!r} would count the API calls of open task {self._counting!r}")
+            t = next((x for x in self.tasks if x.name == name), None)
+            if t is None:
+                t = Task(name, datetime.now(UTC))
+                self.tasks.append(t)
+            if count_calls:
+                self._counting = name
+            before = self._counters()
+        started = time.perf_counter()
         try:
             yield t
         except BaseException as e:
-            t.status, t.error = "failed", str(e).splitlines()[0] if str(e) else type(e).__name__
+            with self._lock:
+                t.status, t.error = "failed", str(e).splitlines()[0] if str(e) else type(e).__name__
             raise
         finally:
-            after = self._counters()
-            for k in after:
-                t.counters[k] = t.counters.get(k, 0) + after[k] - before[k]
-            t.seconds += time.perf_counter() - started
-            t.finished_at = datetime.now(UTC)
+            seconds = time.perf_counter() - started
+            with self._lock:
+                if count_calls:
+                    self._counting = None
+                    after = self._counters()
+                    for k in COUNTERS:
+                        t.counters[k] += after[k] - before[k]
+                t.seconds += seconds
+                now = datetime.now(UTC)
+                t.finished_at = now if t.finished_at is None else max(t.finished_at, now)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "run_id": self.run_id,
-                "task": t.name,
-                "command": self.command,
-                "started_at": t.started_at,
-                "finished_at": t.finished_at,
-                "seconds": t.seconds,
-                "status": t.status,
-                "rows_in": t.rows_in,
-                "rows_out": t.rows_out,
-                "error": t.error,
-                **t.counters,
-            }
-            for t in self.tasks
-        ]
+        with self._lock:
+            return [
+                {
+                    "run_id": self.run_id,
+                    "task": t.name,
+                    "command": self.command,
+                    "started_at": t.started_at,
+                    "finished_at": t.finished_at,
+                    "seconds": t.seconds,
+                    "status": t.status,
+                    "rows_in": t.rows_in,
+                    "rows_out": t.rows_out,
+                    "error": t.error,
+                    **t.counters,
+                }
+                for t in self.tasks
+            ]
 
     def table(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows())

@@ -137,8 +137,46 @@ def test_rate_has_a_floor() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"rate_per_min": 0}, {"rate_per_min": 10, "burst": 0}, {"rate_per_min": 10, "safety": 0}]
+    "kwargs",
+    [
+        {"rate_per_min": 0},
+        {"rate_per_min": 10, "burst": 0},
+        {"rate_per_min": 10, "safety": 0},
+        {"rate_per_min": 10, "jitter": 1},
+    ],
 )
 def test_invalid_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RateLimiter(**kwargs)  # type: ignore[arg-type]
+
+
+def test_small_lateness_does_not_accumulate() -> None:
+    # Each wake-up 5 % of an interval late (timer resolution, a busy loop): the starts stay on the
+    # schedule instead of drifting by 5 % per call.
+    vt = VirtualTime()
+    lim = limiter(60, vt, safety=1.0)
+
+    async def jittery_sleep(seconds: float) -> None:
+        await vt.sleep(seconds + 0.05)
+
+    lim._sleep = jittery_sleep
+    starts = [vt.run(lim.acquire()) for _ in range(5)]
+    assert starts == pytest.approx([0.0, 1.05, 2.05, 3.05, 4.05])
+
+
+@settings(max_examples=50, deadline=None)
+@given(lateness=st.lists(st.floats(min_value=0, max_value=0.5), min_size=60, max_size=60))
+def test_late_wake_ups_never_exceed_the_rate_in_any_window(lateness: list[float]) -> None:
+    vt = VirtualTime()
+    lim = limiter(600, vt)
+    late = iter(lateness)
+
+    async def late_sleep(seconds: float) -> None:
+        await vt.sleep(seconds + next(late) * lim.interval_s)
+
+    lim._sleep = late_sleep
+    starts = [vt.run(lim.acquire()) for _ in range(50)]
+    spacing = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(spacing) >= lim.interval_s * (1 - lim.jitter) * (1 - 1e-9)
+    window = 10 * lim.interval_s  # never more than the 10 (+1 at the edge) the pacing allows
+    assert max(sum(1 for t in starts if s <= t < s + window) for s in starts) <= 11

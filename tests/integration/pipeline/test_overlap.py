@@ -1,0 +1,115 @@
+"""Fetching goes on while earlier batches commit, and the lake ends up as a sequential run leaves it.
+
+Real components throughout: the simulator over HTTP with a short rate window, the rate-limited
+client and the lake. The spies only record times: when each API request arrives at the simulator
+and when each batch commit runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.support import lake_hashes
+
+from geckolake.config import Settings
+from geckolake.ingest import pipeline
+from geckolake.ingest.pipeline import Failed, Fetched, Run, RunResult, run_pipeline
+from geckolake.lake.catalog import open_lake
+from geckolake.query import run_query
+from geckolake.simulator import SimulatorConfig, running_simulator
+from geckolake.simulator.app import SimulatorApp
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+COINS = 40  # 1 markets page + 40 daily histories + 4 extras = 45 calls
+BATCH = 10  # history in 4 batches, so commits and fetches can interleave
+
+
+class Spies:
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.commits: list[tuple[float, float]] = []
+
+    def during_commits(self) -> int:
+        return sum(1 for t in self.arrivals if any(start < t < end for start, end in self.commits))
+
+
+@pytest.fixture
+def spies(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spies]:
+    spy = Spies()
+    original_view = SimulatorApp.api_view
+
+    async def api_view(self: SimulatorApp, request: Any) -> Any:
+        spy.arrivals.append(time.monotonic())
+        return await original_view(self, request)
+
+    class TimedRun(Run):
+        def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> int:
+            started = time.monotonic()
+            try:
+                return super()._commit_batch(landed, failed)
+            finally:
+                spy.commits.append((started, time.monotonic()))
+
+    monkeypatch.setattr(SimulatorApp, "api_view", api_view)
+    monkeypatch.setattr(pipeline, "Run", TimedRun)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", BATCH)
+    yield spy
+
+
+def _run(lake: Path, *, overlap: bool, spies: Spies) -> RunResult:
+    spies.arrivals.clear()
+    spies.commits.clear()
+    # 10 calls per 0.5 s window = 1,200/min: the client paces at 0.98 of it, so no 429 is due.
+    cfg = SimulatorConfig(
+        port=0, coins=COINS + 20, plan="pro", rate_per_min=10, rate_window_s=0.5, latency_ms=20, now=NOW, clean=True
+    )
+    with running_simulator(cfg) as url:
+        settings = Settings(
+            lake=lake, base_url=url, plan="pro", rate_per_min=1200, concurrency=4,
+            coins=COINS, history_coins=COINS, history_days=30, as_of=NOW,
+        )  # fmt: skip
+        return run_pipeline(settings, overlap=overlap)
+
+
+def test_fetching_continues_during_commits_and_the_lake_equals_a_sequential_run(tmp_path: Path, spies: Spies) -> None:
+    sequential = _run(tmp_path / "sequential", overlap=False, spies=spies)
+    assert len(spies.commits) == 6  # markets, 4 history batches, extras
+    assert spies.during_commits() == 0  # the measure sees no overlap where there is none
+
+    overlapped = _run(tmp_path / "overlapped", overlap=True, spies=spies)
+    assert len(spies.commits) == 6
+    assert spies.during_commits() >= 5, (spies.arrivals, spies.commits)
+    starts = [start for start, _ in spies.commits]
+    assert all(a[1] <= b[0] for a, b in zip(spies.commits, spies.commits[1:], strict=False)), "commits overlapped"
+    assert starts == sorted(starts)
+
+    for result in (sequential, overlapped):
+        assert result.status == "succeeded" and result.api_calls == 45 and result.rate_limited == 0
+    assert overlapped.rows == sequential.rows
+    assert lake_hashes(tmp_path / "overlapped") == lake_hashes(tmp_path / "sequential")
+
+
+def test_task_runs_sum_to_the_pipeline_run(tmp_path: Path, spies: Spies) -> None:
+    result = _run(tmp_path / "lake", overlap=True, spies=spies)
+    lake = open_lake(tmp_path / "lake")
+    _, runs = run_query(lake, "SELECT api_calls, retries, rate_limited FROM ops.pipeline_runs")
+    _, sums = run_query(
+        lake,
+        "SELECT sum(api_calls), sum(retries), sum(rate_limited), sum(bytes_in) FROM ops.task_runs "
+        f"WHERE run_id = '{result.run_id}'",
+    )
+    assert runs == [(45, 0, 0)]
+    assert sums[0][:3] == runs[0]
+    _, phases = run_query(
+        lake,
+        "SELECT task, api_calls, rows_in, rows_out > 0 FROM ops.task_runs "
+        f"WHERE run_id = '{result.run_id}' AND task IN ('markets', 'history', 'extras') ORDER BY task",
+    )
+    assert phases == [("extras", 4, 4, True), ("history", COINS, COINS, True), ("markets", 1, 1, True)]
+    _, manifest = run_query(lake, "SELECT sum(size_bytes) FROM ops.raw_manifest")
+    assert sums[0][3] >= manifest[0][0] > 0  # bytes received include every body landed
