@@ -10,7 +10,9 @@ batch goes to a :class:`~geckolake.ingest.committer.Committer`, whose single wor
 the batches one at a time in fetch order while the event loop fetches the next. The planner's
 state is read (in a thread, while the markets are fetched) before the markets batch commits; that
 commit writes nothing the plan reads (market snapshots and sparklines, not price history, nor
-chart or ``/coins/list`` manifest rows), so the plan is the one a sequential run makes.
+chart or ``/coins/list`` manifest rows), so the plan is the one a sequential run makes. (After an
+interrupted run, that commit also merges the bronze rows it left; reading before can then only
+plan more days for those coins, never miss any.)
 """
 
 from __future__ import annotations
