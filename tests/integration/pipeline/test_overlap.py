@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from tests.e2e.support import lake_hashes
 
 from geckolake.config import Settings
 from geckolake.ingest import pipeline
-from geckolake.ingest.pipeline import Failed, Fetched, Run, RunResult, run_pipeline
+from geckolake.ingest.pipeline import Failed, Fetched, Observer, Run, RunResult, run_pipeline
 from geckolake.lake.catalog import open_lake
 from geckolake.query import run_query
 from geckolake.simulator import SimulatorConfig, running_simulator
@@ -61,7 +62,32 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spies]:
     yield spy
 
 
-def _run(lake: Path, *, overlap: bool, spies: Spies) -> RunResult:
+@dataclass
+class Bar:
+    name: str
+    total: int
+    done: int = 0
+    committing: int | None = None  # tables, once handed to commit
+
+
+class Recorder(Observer):
+    """The CLI's progress bars as the observer hooks build them (one per batch)."""
+
+    def __init__(self) -> None:
+        self.bars: list[Bar] = []
+
+    def phase(self, name: str, total: int) -> None:
+        self.bars.append(Bar(name, total))
+
+    def advance(self, n: int = 1) -> None:
+        assert self.bars[-1].committing is None, "a bar advanced after its batch went to commit"
+        self.bars[-1].done += n
+
+    def committing(self, tables: int) -> None:
+        self.bars[-1].committing = tables
+
+
+def _run(lake: Path, *, overlap: bool, spies: Spies, observer: Observer | None = None) -> RunResult:
     spies.arrivals.clear()
     spies.commits.clear()
     # 12 calls per 0.5 s window = 1,440/min; the client paces at 1,200 × 0.98: no 429 is due, even
@@ -74,7 +100,7 @@ def _run(lake: Path, *, overlap: bool, spies: Spies) -> RunResult:
             lake=lake, base_url=url, plan="pro", rate_per_min=1200, concurrency=4,
             coins=COINS, history_coins=COINS, history_days=30, as_of=NOW,
         )  # fmt: skip
-        return run_pipeline(settings, overlap=overlap)
+        return run_pipeline(settings, overlap=overlap, observer=observer)
 
 
 def test_fetching_continues_during_commits_and_the_lake_equals_a_sequential_run(tmp_path: Path, spies: Spies) -> None:
@@ -95,8 +121,9 @@ def test_fetching_continues_during_commits_and_the_lake_equals_a_sequential_run(
     assert lake_hashes(tmp_path / "overlapped") == lake_hashes(tmp_path / "sequential")
 
 
-def test_task_runs_sum_to_the_pipeline_run(tmp_path: Path, spies: Spies) -> None:
-    result = _run(tmp_path / "lake", overlap=True, spies=spies)
+def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path: Path, spies: Spies) -> None:
+    recorder = Recorder()
+    result = _run(tmp_path / "lake", overlap=True, spies=spies, observer=recorder)
     lake = open_lake(tmp_path / "lake")
     _, runs = run_query(lake, "SELECT api_calls, retries, rate_limited FROM ops.pipeline_runs")
     _, sums = run_query(
@@ -114,3 +141,6 @@ def test_task_runs_sum_to_the_pipeline_run(tmp_path: Path, spies: Spies) -> None
     assert phases == [("extras", 4, 4, True), ("history", COINS, COINS, True), ("markets", 1, 1, True)]
     _, manifest = run_query(lake, "SELECT sum(size_bytes) FROM ops.raw_manifest")
     assert sums[0][3] >= manifest[0][0] > 0  # bytes received include every body landed
+    # Each batch's bar: announced, advanced to its total, then handed to commit, before the next one.
+    expected = [Bar("markets", 1, 1, 1)] + [Bar("history", BATCH, BATCH, 1)] * 4 + [Bar("extras", 4, 4, 4)]
+    assert recorder.bars == expected
