@@ -333,7 +333,10 @@ class Run:
         await commits.close()
         from geckolake.analytics.refresh import refresh_analytics
 
-        for name, n in refresh_analytics(self.lake, since=self._analytics_since).items():
+        with self.ledger.task("analytics", count_calls=False) as task:
+            refreshed = refresh_analytics(self.lake, since=self._analytics_since)
+            task.rows_out = sum(refreshed.values())
+        for name, n in refreshed.items():
             self.result.rows[name] = self.result.rows.get(name, 0) + n
 
         stats = self.client.stats

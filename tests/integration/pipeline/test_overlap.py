@@ -139,6 +139,11 @@ def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path
         f"WHERE run_id = '{result.run_id}' AND task IN ('markets', 'history', 'extras') ORDER BY task",
     )
     assert phases == [("extras", 4, 4, True), ("history", COINS, COINS, True), ("markets", 1, 1, True)]
+    _, analytics = run_query(
+        lake,
+        f"SELECT api_calls, rows_out > 0 FROM ops.task_runs WHERE run_id = '{result.run_id}' AND task = 'analytics'",
+    )
+    assert analytics == [(0, True)]
     _, manifest = run_query(lake, "SELECT sum(size_bytes) FROM ops.raw_manifest")
     assert sums[0][3] >= manifest[0][0] > 0  # bytes received include every body landed
     # Each batch's bar: announced, advanced to its total, then handed to commit, before the next one.
