@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from geckolake.analytics import categories, correlations, market, movers, risk
 from geckolake.analytics.config import AnalyticsConfig
-from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily
+from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily, month_of
 from geckolake.lake.catalog import Lake, isin
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _empty(lake: Lake, name: str) -> pa.Table:
 def _months(data: pa.Table) -> pa.Table:
     if "month" in data.column_names:
         return data
-    return data.append_column("month", pc.strftime(pc.cast(data["date"], pa.timestamp("s")), "%Y-%m"))
+    return data.append_column("month", month_of(data["date"]))
 
 
 def _write(lake: Lake, name: str, data: pa.Table, since: date | None) -> int:

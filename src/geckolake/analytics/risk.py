@@ -12,9 +12,8 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from geckolake.analytics.series import Series, full_rows, trailing, windows
+from geckolake.analytics.series import Series, full_rows, month_of, trailing, windows
 
 _EPOCH = date(1970, 1, 1)
 
@@ -155,7 +154,7 @@ def _assemble(parts: list[tuple[Series, dict[str, np.ndarray], np.ndarray]]) -> 
     for name in MEASURES:
         v = np.concatenate([cols[name][idx] for _, cols, idx in parts]) if parts else np.empty(0)
         out[name] = pa.array(v, mask=np.isnan(v), type=pa.float64())
-    out["month"] = pc.strftime(pc.cast(day, pa.timestamp("s")), "%Y-%m")
+    out["month"] = month_of(day)
     return pa.table(out)
 
 

@@ -83,6 +83,13 @@ def iter_series(data: pa.Table) -> Iterator[Series]:
         )
 
 
+def month_of(days: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``YYYY-MM`` of each date; formatted once per distinct day (strftime per row is slow in Arrow)."""
+    distinct = pc.unique(days)
+    labels = pc.strftime(pc.cast(distinct, pa.timestamp("s")), "%Y-%m")
+    return pc.take(labels, pc.index_in(days, distinct))
+
+
 def windows(x: np.ndarray, w: int) -> np.ndarray:
     """Row j = ``x[j : j + w]`` (the window ending at index j + w - 1), as a C-contiguous copy.
 
