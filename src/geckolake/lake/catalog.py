@@ -401,6 +401,18 @@ CREATE OR REPLACE MACRO utc_hour_floor(t) AS make_timestamp(epoch_us(t) - epoch_
 """
 
 
+TEMP_DIR = ".tmp"
+
+
+def spill_to(con: duckdb.DuckDBPyConnection, root: Path, memory_limit: str) -> None:
+    """Cap DuckDB's memory at ``memory_limit`` ("1GB"); beyond it, sorts, joins and aggregates spill
+    to ``<root>/.tmp/duckdb`` (its default cap is 80 % of RAM, and in-memory connections never spill)."""
+    folder = root / TEMP_DIR / "duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET temp_directory = '" + str(folder).replace("'", "''") + "'")
+
+
 def register_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
     """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none)."""
     target = ".".join(_q(p) for p in name.split("."))

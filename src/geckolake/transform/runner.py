@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from geckolake.lake.catalog import Lake, conform, isin, local_path, new_duckdb
+from geckolake.lake.catalog import Lake, conform, isin, local_path, new_duckdb, spill_to
 from geckolake.lake.tables import all_tables
 from geckolake.transform.models import load_sql
 
@@ -128,15 +128,20 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
 def rebuild_all(lake: Lake) -> TransformReport:
     """Recompute silver and gold entirely from bronze (used by replay).
 
-    Gives the same silver and gold content as applying every batch in turn.
+    Gives the same silver and gold content as applying every batch in turn. Memory stays bounded
+    whatever the size of bronze: price history goes through in chunks of at most
+    ``REBUILD_CHUNK_ROWS`` bronze rows, and DuckDB spills to the lake's temp folder beyond
+    ``REBUILD_MEMORY_LIMIT``.
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
     """
     started = time.perf_counter()
     report = TransformReport()
-    con = lake.connect_duckdb()
+    # Only the bronze inputs: registering all 31 tables costs a catalog load each.
+    con = lake.connect_duckdb(tables=[f"bronze.{e}" for e in SILVER_INPUTS])
     try:
+        spill_to(con, lake.root, REBUILD_MEMORY_LIMIT)
         for endpoint in SILVER_INPUTS:
             con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"')
         staged = _silver(lake, con, report, incremental=False, skip=("price_history",))
@@ -146,11 +151,18 @@ def rebuild_all(lake: Lake) -> TransformReport:
         result = con.sql(load_sql("gold", "coin_aggregates")).to_arrow_table()
         lake.replace(name, result)
         report.rows[name] = report.rewritten[name] = result.num_rows
+        del result
         daily: list[pa.Table] = []
         lake.replace("silver.price_history", _rebuild_price_history(lake, con, snapshots, daily, report))
         report.rewritten["silver.price_history"] = report.rows["silver.price_history"]
-        lake.replace("gold.coin_daily", daily)
-        report.rows["gold.coin_daily"] = report.rewritten["gold.coin_daily"] = sum(t.num_rows for t in daily)
+        # Returns need the previous day's close, which may sit in another chunk: computed once over
+        # all days (gold.coin_daily has one row per coin and day, small next to the prices).
+        gold_schema = lake.arrow_schema("gold.coin_daily")
+        days = pa.concat_tables(daily) if daily else _with_null_returns(gold_schema.empty_table())
+        del daily
+        days = _daily_returns(con, days, days)
+        lake.replace("gold.coin_daily", days)
+        report.rows["gold.coin_daily"] = report.rewritten["gold.coin_daily"] = days.num_rows
     finally:
         con.close()
     for name, rebuild in _rebuilt_elsewhere().items():
@@ -172,8 +184,42 @@ def _rebuilt_elsewhere() -> dict[str, Callable[[Lake], int]]:
     return {"silver.live_prices": rebuild_live_prices}
 
 
-# Rows of silver.price_history rebuilt at a time: bounds memory whatever the size of bronze.
+# Bronze price rows rebuilt at a time: bounds memory whatever the size of bronze. A month with more
+# rows is cut into ranges of coin ids (a key, and a coin's day, never spans two chunks).
 REBUILD_CHUNK_ROWS = 1_000_000
+# DuckDB's own memory during a rebuild (its default is 80 % of RAM); beyond it, it spills to disk.
+REBUILD_MEMORY_LIMIT = "1GB"
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Months of price history rebuilt together, limited to coin ids in [low, high) (None: unbounded)."""
+
+    months: tuple[str, ...]
+    low: str | None = None
+    high: str | None = None
+
+    def coin_filter(self, column: str) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{column} >= {_literal(self.low)}")
+        if self.high is not None:
+            parts.append(f"{column} < {_literal(self.high)}")
+        return "".join(f" AND {p}" for p in parts)
+
+    def coin_mask(self, coins: pa.ChunkedArray) -> pa.ChunkedArray | None:
+        masks = []
+        if self.low is not None:
+            masks.append(pc.greater_equal(coins, pa.scalar(self.low)))
+        if self.high is not None:
+            masks.append(pc.less(coins, pa.scalar(self.high)))
+        if not masks:
+            return None
+        return masks[0] if len(masks) == 1 else pc.and_(masks[0], masks[1])
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _rebuild_price_history(
@@ -183,8 +229,8 @@ def _rebuild_price_history(
     daily: list[pa.Table],
     report: TransformReport,
 ) -> Iterator[pa.Table]:
-    """silver.price_history rebuilt a few months at a time; gold.coin_daily of those months is
-    computed along the way and appended to ``daily``.
+    """silver.price_history rebuilt chunk by chunk (see ``_plan_chunks``); gold.coin_daily of each
+    chunk's months and coins, without returns, is computed along the way and appended to ``daily``.
 
     A chunk also takes the daily points at 00:00 of the first day after it: they close the
     chunk's last day (see coin_daily.sql).
@@ -193,31 +239,37 @@ def _rebuild_price_history(
     schema = lake.arrow_schema("silver.price_history")
     gold_schema = lake.arrow_schema("gold.coin_daily")
     stage = load_sql("silver", "price_history")
-    counts = dict(con.execute(f"SELECT month, count(*) FROM ({stage}) GROUP BY month").fetchall())
-    for m in pc.unique(pc.strftime(snapshots["snapshot_ts"], "%Y-%m")).to_pylist():
-        counts.setdefault(m, 0)
+    counts = con.execute(
+        f"SELECT strftime(m, '%Y-%m'), coin_id, count(*) FROM (SELECT date_trunc('month', utc_date(ts)) AS m, "
+        f"coin_id FROM ({stage})) GROUP BY m, coin_id ORDER BY m, coin_id"
+    ).fetchall()
+    snapshot_months = pc.unique(pc.strftime(snapshots["snapshot_ts"], "%Y-%m")).to_pylist()
     report.rows["silver.price_history"] = 0
-    for months in _chunks(sorted(counts.items()), REBUILD_CHUNK_ROWS):
-        first, last = date.fromisoformat(months[0] + "-01"), _next_month(months[-1])
-        listing = ", ".join(f"'{m}'" for m in months)
+    for chunk in _plan_chunks(counts, snapshot_months, REBUILD_CHUNK_ROWS):
+        first, last = date.fromisoformat(chunk.months[0] + "-01"), _next_month(chunk.months[-1])
+        listing = ", ".join(f"'{m}'" for m in chunk.months)
+        coins = chunk.coin_filter("s.coin_id")
         # Filters on the raw ts (pushed into the scan) rather than on the computed month.
         own = _dedup(
             con,
             f"SELECT * FROM ({stage}) s WHERE s.ts >= TIMESTAMPTZ '{first.isoformat()} 00:00:00+00' "
-            f"AND s.ts < TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'",
+            f"AND s.ts < TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'{coins}",
             tdef.key,
             schema,
         )
         closing = _dedup(
             con,
             f"SELECT * FROM ({stage}) s WHERE s.granularity = 'daily' "
-            f"AND s.ts = TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'",
+            f"AND s.ts = TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'{coins}",
             tdef.key,
             schema,
         )
         days = pc.cast(snapshots["snapshot_ts"], pa.timestamp("us"))
         day_start, day_end = _ts(first), _ts(last + timedelta(days=1))
         in_range = pc.and_(pc.greater_equal(days, day_start), pc.less(days, day_end))
+        coin_mask = chunk.coin_mask(snapshots["coin_id"])
+        if coin_mask is not None:
+            in_range = pc.and_(in_range, coin_mask)
         con.register("own_prices", own)
         con.register("closing_prices", closing)
         con.execute(
@@ -227,16 +279,36 @@ def _rebuild_price_history(
         result = con.sql(
             f"SELECT * FROM ({load_sql('gold', 'coin_daily')}) WHERE month IN ({listing})"
         ).to_arrow_table()
-        # The previous chunk's last day gives the first day's previous close.
-        before = daily[-1] if daily else gold_schema.empty_table()
-        before = before.filter(pc.equal(before["date"], pa.scalar(first - timedelta(days=1), pa.date32())))
-        result = _cast(_with_null_returns(result), gold_schema)
-        daily.append(_daily_returns(con, result, pa.concat_tables([before, result])))
+        daily.append(_cast(_with_null_returns(result), gold_schema))
         con.execute("DROP VIEW prices")
         con.unregister("own_prices")
         con.unregister("closing_prices")
         report.rows["silver.price_history"] += own.num_rows
+        del closing, result
         yield own
+
+
+def _plan_chunks(counts: list[tuple[str, str, int]], extra_months: list[str], limit: int) -> Iterator[_Chunk]:
+    """Chunks of at most ``limit`` rows (unless one coin's month alone is more) from the rows per
+    (month, coin id), sorted. Whole months are grouped while they fit; a larger month is cut into
+    ranges of coin ids that cover every id (snapshot-only coins included). ``extra_months`` (months
+    with snapshots) get a chunk even without price rows, for their gold days."""
+    by_month: dict[str, list[tuple[str, int]]] = {m: [] for m in extra_months}
+    for month, coin, n in counts:
+        by_month.setdefault(month, []).append((coin, n))
+    totals = {m: sum(n for _, n in coins) for m, coins in by_month.items()}
+    for months in _chunks(sorted(totals.items()), limit):
+        if len(months) > 1 or totals[months[0]] <= limit:
+            yield _Chunk(tuple(months))
+            continue
+        low: str | None = None
+        rows = 0
+        for coin, n in by_month[months[0]]:
+            if rows and rows + n > limit:
+                yield _Chunk(tuple(months), low, coin)
+                low, rows = coin, 0
+            rows += n
+        yield _Chunk(tuple(months), low, None)
 
 
 def _chunks(counts: list[tuple[str, int]], limit: int) -> Iterator[list[str]]:
@@ -389,9 +461,19 @@ def _partition_clause(alias: str, key: tuple[str, ...]) -> str:
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...], schema: pa.Schema) -> pa.Table:
-    """Rows of ``select_sql``, one per ``key``: the latest fetch wins."""
+    """Rows of ``select_sql``, one per ``key``: the latest fetch wins.
+
+    Most keys occur once: those rows pass through a hash anti-join, and only the repeated keys go
+    through the sorting window (same winners as a window over all rows, a third less time).
+    """
+    # IS NOT DISTINCT FROM: a null key part matches itself, as in PARTITION BY.
+    same_key = " AND ".join(f'c."{k}" IS NOT DISTINCT FROM r."{k}"' for k in key)
     sql = (
-        f"SELECT c.* FROM ({select_sql}) c QUALIFY row_number() OVER "
+        f"WITH c AS NOT MATERIALIZED ({select_sql}), "
+        f"repeated AS (SELECT {_partition_clause('c', key)} FROM c GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT c.* FROM c ANTI JOIN repeated r ON {same_key} "
+        f"UNION ALL "
+        f"SELECT c.* FROM c SEMI JOIN repeated r ON {same_key} QUALIFY row_number() OVER "
         f"(PARTITION BY {_partition_clause('c', key)} ORDER BY {_order_clause('c')}) = 1"
     )
     return _cast(con.sql(sql).to_arrow_table(), schema)

@@ -261,9 +261,9 @@ def test_quarantine_is_appended(lake: Lake) -> None:
     assert lake.read("bronze.quarantine")["reason"].to_pylist() == ["bad price"]
 
 
-@pytest.mark.parametrize("chunk_rows", [1_000_000, 10])
+@pytest.mark.parametrize("chunk_rows", [1_000_000, 10, 1])
 def test_batches_one_by_one_equal_one_rebuild(lake: Lake, monkeypatch: pytest.MonkeyPatch, chunk_rows: int) -> None:
-    monkeypatch.setattr(runner, "REBUILD_CHUNK_ROWS", chunk_rows)  # 10: one month per chunk
+    monkeypatch.setattr(runner, "REBUILD_CHUNK_ROWS", chunk_rows)  # 10: one month, 1: one coin per chunk
     batches = []
     for k, fetched in enumerate([F2, F1, F2 + timedelta(days=40), F1]):  # out of order, repeated, next month
         day = utc(2026, 3, 1) + timedelta(days=10 * k)  # k=3: 31 March → April
