@@ -41,7 +41,10 @@ from geckolake.errors import LakeError
 from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
 
 if TYPE_CHECKING:
+    import uuid as uuid_module
+
     import duckdb
+    from pyiceberg.table.metadata import TableMetadata
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +296,8 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
             uuid = append.commit_uuid
 
             def write(part: pa.Table) -> list[DataFile]:
+                if column is not None:
+                    return list(_one_partition_files(table, metadata, uuid, part, counter))
                 return list(
                     _dataframe_to_data_files(
                         table_metadata=metadata, write_uuid=uuid, df=part, io=table.io, counter=counter
@@ -312,6 +317,45 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
                 for files in written:
                     for data_file in files:
                         append.append_data_file(data_file)
+
+
+def _one_partition_files(
+    table: Table, metadata: TableMetadata, write_uuid: uuid_module.UUID, part: pa.Table, counter: Iterator[int]
+) -> Iterator[DataFile]:
+    """Data files of ``part``, whose rows share one value of the (single, identity) partition column.
+
+    ``_split_by`` already cut the data by partition; PyIceberg's ``_dataframe_to_data_files`` would
+    group each slice again and copy it through a filter (~15 % of a rebuild's time) to find that
+    one value. Same files, same partition key, without the copy.
+    """
+    from pyiceberg.io.pyarrow import bin_pack_arrow_table, pyarrow_to_schema, write_file
+    from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
+    from pyiceberg.table import TableProperties, WriteTask
+    from pyiceberg.utils.properties import property_as_int
+
+    if part.num_rows == 0:
+        return
+    spec, schema = metadata.spec(), metadata.schema()
+    (field,) = spec.fields
+    if not isinstance(field.transform, IdentityTransform):
+        raise LakeError(f"{table.name()} has a non-identity partition", hint=_BUG)
+    column = part[schema.find_column_name(field.source_id) or ""]
+    key = PartitionKey(
+        field_values=[PartitionFieldValue(field=field, value=column[0].as_py())], partition_spec=spec, schema=schema
+    )
+    task_schema = pyarrow_to_schema(
+        part.schema, name_mapping=schema.name_mapping, format_version=metadata.format_version
+    )
+    target = property_as_int(
+        metadata.properties,
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT,
+    )
+    tasks = (
+        WriteTask(write_uuid, next(counter), task_schema, batches, partition_key=key)
+        for batches in bin_pack_arrow_table(part, target or TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT)
+    )
+    yield from write_file(io=table.io, table_metadata=metadata, tasks=tasks)
 
 
 @contextmanager
