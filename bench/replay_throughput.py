@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from bench.common import emit, log
+from bench.common import child_env, emit, log
 from geckolake.api import endpoints as ep
 from geckolake.ingest.raw_store import RawStore
 from geckolake.lake.catalog import open_lake
@@ -35,7 +35,7 @@ POINTS_PER_BODY = 90 * 24
 # visible). Peak RSS is also read at the end of each stage (ru_maxrss only grows), to see which
 # stage sets it.
 CHILD = """
-import json, resource, sys, time
+import glob, json, os, resource, sys, threading, time
 import geckolake.analytics.refresh as refresh
 import geckolake.transform.runner as runner
 from geckolake.lake.catalog import open_lake
@@ -43,9 +43,25 @@ from geckolake.ingest.replay import replay
 stage = {}
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def tree_rss_mb():  # this process and its children (the parse workers), summed
+    pids = {os.getpid()}
+    for f in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+        try: pids |= {int(p) for p in open(f).read().split()}
+        except OSError: pass
+    total = 0
+    for pid in pids:
+        try: total += next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+        except (OSError, StopIteration): pass
+    return total / 1024
+tree_peak = [0.0]
+def sample():
+    while True:
+        tree_peak[0] = max(tree_peak[0], tree_rss_mb()); time.sleep(0.05)
+threading.Thread(target=sample, daemon=True).start()
 def timed(name, fn):
     def wrapper(*args, **kwargs):
         stage[name + "_peak_before_mb"] = peak()
+        stage[name + "_tree_before_mb"] = tree_peak[0]
         t = time.perf_counter(); out = fn(*args, **kwargs); stage[name] = time.perf_counter() - t
         stage[name + "_peak_after_mb"] = peak()
         return out
@@ -56,9 +72,16 @@ lake = open_lake(__import__('pathlib').Path(sys.argv[1]))
 t = time.perf_counter(); r = replay(lake); dt = time.perf_counter() - t
 print(json.dumps({"seconds": dt, "rebuild_seconds": stage["rebuild"], "analytics_seconds": stage.get("analytics", 0.0),
                   "bronze_peak_rss_mb": stage["rebuild_peak_before_mb"],
+                  "bronze_tree_peak_rss_mb": stage["rebuild_tree_before_mb"],
                   "rebuild_peak_rss_mb": stage["rebuild_peak_after_mb"],
+                  "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "tree_peak_rss_mb": max(tree_peak[0], peak()),
                   "points": r.points, "files": r.files, "peak_rss_mb": peak()}))
 """
+WARM = (
+    "import geckolake.analytics.refresh, geckolake.ingest.replay, geckolake.transform.bronze, "
+    "geckolake.transform.runner, pyiceberg.io.pyarrow"
+)
 DISTINCT_BODIES = 8  # bodies are reused across coins (the coin is in the request): landing stays fast
 
 
@@ -104,7 +127,11 @@ def main() -> None:
             lake_path = Path(tmp) / "lake"
             points = land(lake_path, target)
             log(f"landed {points:,} points; replaying")
-            proc = subprocess.run([sys.executable, "-c", CHILD, str(lake_path)], capture_output=True, text=True)
+            # Bytecode cache on and warm, as after any install (see bench.common.child_env).
+            subprocess.run([sys.executable, "-c", WARM], env=child_env(), check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, str(lake_path)], capture_output=True, text=True, env=child_env()
+            )
             if proc.returncode != 0:
                 log(proc.stderr)
                 raise SystemExit(1)
@@ -124,13 +151,17 @@ def report(points: int, r: dict[str, float]) -> None:
     log(
         f"replay {r['seconds']:.1f}s (raw->bronze {seconds['raw_to_bronze']:.1f}s, bronze->gold "
         f"{r['rebuild_seconds']:.1f}s, analytics {r['analytics_seconds']:.1f}s), peak {r['peak_rss_mb']:.0f} MiB "
-        f"(by end of bronze {r['bronze_peak_rss_mb']:.0f}, of rebuild {r['rebuild_peak_rss_mb']:.0f})"
+        f"(by end of bronze {r['bronze_peak_rss_mb']:.0f}, of rebuild {r['rebuild_peak_rss_mb']:.0f}); with parse "
+        f"workers {r.get('tree_peak_rss_mb', 0):.0f} MiB (bronze stage {r.get('bronze_tree_peak_rss_mb', 0):.0f}, "
+        f"largest worker {r.get('workers_peak_rss_mb', 0):.0f})"
     )
     for stage, s in seconds.items():
         if stage != "analytics":  # not a points stage: the analytics work on daily rows
             emit("replay_throughput", "points_per_second", points / s, "points/s", stage=stage, **params)
         emit("replay_throughput", "seconds", s, "s", stage=stage, **params)
     emit("replay_throughput", "peak_rss", r["peak_rss_mb"], "MiB", **params)
+    # The parse workers are separate processes: their RSS adds to the replay's (sampled every 50 ms).
+    emit("replay_throughput", "peak_rss", r["tree_peak_rss_mb"], "MiB", stage="with_parse_workers", **params)
     for stage, key in (("raw_to_bronze", "bronze_peak_rss_mb"), ("bronze_to_silver_gold", "rebuild_peak_rss_mb")):
         emit("replay_throughput", "peak_rss", r[key], "MiB", stage=f"by_end_of_{stage}", **params)
 
