@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -141,32 +142,51 @@ def _default_workers(files: int) -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
-def _parsed_tasks(root: str, files: list[_File], workers: int) -> Iterator[tuple[list[_File], _Parsed]]:
-    """Each task's files with their parse, in order; at most ``2 × workers`` tasks in flight."""
-    tasks = [files[i : i + FILES_PER_TASK] for i in range(0, len(files), FILES_PER_TASK)]
+def _warm_up() -> None:
+    import geckolake.transform.bronze  # noqa: F401
+
+
+@contextmanager
+def _parse_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``workers`` parse processes (None for 0), started at once: their imports then overlap the
+    parent's drop of the old tables instead of delaying the first tasks."""
     if workers <= 0:
-        for task in tasks:
-            yield task, _parse_task(root, task)
+        yield None
         return
     # spawn: the parent holds threads and catalog connections that a fork would copy.
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger("geckolake").getEffectiveLevel()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(level,)) as pool:
-        pending: deque[tuple[list[_File], Future[_Parsed]]] = deque()
-        queue = iter(tasks)
-        for task in queue:
-            pending.append((task, pool.submit(_parse_in_worker, root, task)))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            task, future = pending.popleft()
-            following = next(queue, None)
-            if following is not None:
-                pending.append((following, pool.submit(_parse_in_worker, root, following)))
-            parsed = future.result()
-            for name, level_no, message in parsed.logs:
-                logging.getLogger(name).log(level_no, "%s", message)
-            yield task, parsed
+        for _ in range(workers):
+            pool.submit(_warm_up)  # each submit to a pool with no idle worker starts one
+        yield pool
+
+
+def _parsed_tasks(
+    root: str, files: list[_File], pool: ProcessPoolExecutor | None, in_flight: int
+) -> Iterator[tuple[list[_File], _Parsed]]:
+    """Each task's files with their parse, in order; at most ``in_flight`` tasks submitted at a time
+    (bounds the parsed tables waiting in memory)."""
+    tasks = [files[i : i + FILES_PER_TASK] for i in range(0, len(files), FILES_PER_TASK)]
+    if pool is None:
+        for task in tasks:
+            yield task, _parse_task(root, task)
+        return
+    pending: deque[tuple[list[_File], Future[_Parsed]]] = deque()
+    queue = iter(tasks)
+    for task in queue:
+        pending.append((task, pool.submit(_parse_in_worker, root, task)))
+        if len(pending) >= in_flight:
+            break
+    while pending:
+        task, future = pending.popleft()
+        following = next(queue, None)
+        if following is not None:
+            pending.append((following, pool.submit(_parse_in_worker, root, following)))
+        parsed = future.result()
+        for name, level_no, message in parsed.logs:
+            logging.getLogger(name).log(level_no, "%s", message)
+        yield task, parsed
 
 
 def _with_lineage(table: pa.Table, files: Sequence[_File], rows: list[int]) -> pa.Table:
@@ -215,30 +235,16 @@ def _append_all(lake: Lake, tables: dict[str, list[pa.Table]]) -> None:
         lake.append(f"bronze.{name}", pa.concat_tables(parts, promote_options="default"))
 
 
-def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
-    """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
-
-    ``workers``: processes that parse raw files (0: parse in this process); by default one per
-    CPU (at most ``MAX_WORKERS``) from ``PARALLEL_MIN_FILES`` files on.
-
-    Raises:
-        LakeError: a raw file listed in the manifest is missing or unreadable.
-    """
-    from geckolake.analytics.refresh import refresh_analytics
-    from geckolake.transform.runner import rebuild_all
-
-    started = time.perf_counter()
-    result = ReplayResult()
-    files = _landed_files(lake)
-    lake.drop_layers(("bronze", "silver", "gold"))
-    workers = _default_workers(len(files)) if workers is None else workers
+def _parse_into_bronze(
+    lake: Lake, files: list[_File], pool: ProcessPoolExecutor | None, workers: int, result: ReplayResult
+) -> None:
     # Batch i is appended in a worker thread while batch i+1 is parsed (Parquet encoding and the
     # catalog commit release the GIL); one append at a time, in order.
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending: Future[None] | None = None
         tables: dict[str, list[pa.Table]] = {}
         in_batch = 0
-        for task, parsed in _parsed_tasks(str(lake.root), files, workers):
+        for task, parsed in _parsed_tasks(str(lake.root), files, pool, 2 * workers):
             if parsed.error is not None:
                 kind, message, hint = parsed.error
                 raise kind(message, hint=hint)
@@ -259,6 +265,27 @@ def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
             pending.result()
         if tables:
             _append_all(lake, tables)
+
+
+def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
+    """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
+
+    ``workers``: processes that parse raw files (0: parse in this process); by default one per
+    CPU (at most ``MAX_WORKERS``) from ``PARALLEL_MIN_FILES`` files on.
+
+    Raises:
+        LakeError: a raw file listed in the manifest is missing or unreadable.
+    """
+    from geckolake.analytics.refresh import refresh_analytics
+    from geckolake.transform.runner import rebuild_all
+
+    started = time.perf_counter()
+    result = ReplayResult()
+    files = _landed_files(lake)
+    workers = _default_workers(len(files)) if workers is None else workers
+    with _parse_pool(workers) as pool:
+        lake.drop_layers(("bronze", "silver", "gold"))
+        _parse_into_bronze(lake, files, pool, workers, result)
     del files
     report = rebuild_all(lake)
     result.rows = dict(report.rows)
