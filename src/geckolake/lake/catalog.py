@@ -319,6 +319,9 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
                         append.append_data_file(data_file)
 
 
+_MAX_CHUNKS = 16
+
+
 def _one_partition_files(
     table: Table, metadata: TableMetadata, write_uuid: uuid_module.UUID, part: pa.Table, counter: Iterator[int]
 ) -> Iterator[DataFile]:
@@ -335,6 +338,10 @@ def _one_partition_files(
 
     if part.num_rows == 0:
         return
+    if part.num_columns and part.column(0).num_chunks > _MAX_CHUNKS:
+        # Many small chunks (a table concatenated from per-coin parts) would make as many small
+        # batches and row groups: ~50 % slower to write. One contiguous copy is cheaper.
+        part = part.combine_chunks()
     spec, schema = metadata.spec(), metadata.schema()
     (field,) = spec.fields
     if not isinstance(field.transform, IdentityTransform):
