@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geckolake.api.endpoints import ApiRequest
-from geckolake.errors import GeckolakeError
+from geckolake.errors import GeckolakeError, LakeError
 from geckolake.ingest.raw_store import RawStore
 from geckolake.lake.lineage import Lineage
 
@@ -247,6 +247,10 @@ def _parse_into_bronze(
         for task, parsed in _parsed_tasks(str(lake.root), files, pool, 2 * workers):
             if parsed.error is not None:
                 kind, message, hint = parsed.error
+                # LakeError (a raw file) or ParseError (an endpoint without parser); any error class
+                # with more required context than a message is reported as a LakeError.
+                if kind.__init__ is not GeckolakeError.__init__:
+                    kind = LakeError
                 raise kind(message, hint=hint)
             result.files += len(task)
             result.points += parsed.points
