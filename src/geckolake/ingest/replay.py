@@ -275,7 +275,9 @@ def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
     """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
 
     ``workers``: processes that parse raw files (0: parse in this process); by default one per
-    CPU (at most ``MAX_WORKERS``) from ``PARALLEL_MIN_FILES`` files on.
+    CPU (at most ``MAX_WORKERS``) from ``PARALLEL_MIN_FILES`` files on. They are started with
+    ``spawn``, which imports the caller's ``__main__``: a script calling ``replay`` needs an
+    ``if __name__ == "__main__":`` guard (the CLI has one), or ``workers=0``.
 
     Raises:
         LakeError: a raw file listed in the manifest is missing or unreadable.
