@@ -69,7 +69,7 @@ def timed(name, fn):
 runner.rebuild_all = timed("rebuild", runner.rebuild_all)
 refresh.refresh_analytics = timed("analytics", refresh.refresh_analytics)
 lake = open_lake(__import__('pathlib').Path(sys.argv[1]))
-t = time.perf_counter(); r = replay(lake); dt = time.perf_counter() - t
+t = time.perf_counter(); r = replay(lake, workers="auto"); dt = time.perf_counter() - t
 print(json.dumps({"seconds": dt, "rebuild_seconds": stage["rebuild"], "analytics_seconds": stage.get("analytics", 0.0),
                   "bronze_peak_rss_mb": stage["rebuild_peak_before_mb"],
                   "bronze_tree_peak_rss_mb": stage["rebuild_tree_before_mb"],

@@ -256,7 +256,7 @@ def replay(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
     settings = _settings(config, lake=lake)
     _require_lake(settings.lake)
     with writer_lock(settings.lake):
-        result = do_replay(open_lake(settings.lake))
+        result = do_replay(open_lake(settings.lake), workers="auto")
     _console().print(
         f"replayed {result.files:,} raw files ({result.points:,} records) in {result.seconds:.1f}s; "
         f"{result.quarantined} quarantined"

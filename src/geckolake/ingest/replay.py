@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -271,13 +271,14 @@ def _parse_into_bronze(
             _append_all(lake, tables)
 
 
-def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
+def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
     """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
 
-    ``workers``: processes that parse raw files (0: parse in this process); by default one per
-    CPU (at most ``MAX_WORKERS``) from ``PARALLEL_MIN_FILES`` files on. They are started with
-    ``spawn``, which imports the caller's ``__main__``: a script calling ``replay`` needs an
-    ``if __name__ == "__main__":`` guard (the CLI has one), or ``workers=0``.
+    ``workers``: processes that parse raw files; 0 (the default) parses in this process;
+    ``"auto"`` (what ``geckolake replay`` uses) one per CPU (at most ``MAX_WORKERS``) from
+    ``PARALLEL_MIN_FILES`` files on. Workers are started with ``spawn``, which re-imports the
+    caller's ``__main__``: only opt in from a script guarded by ``if __name__ == "__main__":``
+    (an unguarded one would run again in every worker), which is why it is not the default.
 
     Raises:
         LakeError: a raw file listed in the manifest is missing or unreadable.
@@ -288,7 +289,7 @@ def replay(lake: Lake, *, workers: int | None = None) -> ReplayResult:
     started = time.perf_counter()
     result = ReplayResult()
     files = _landed_files(lake)
-    workers = _default_workers(len(files)) if workers is None else workers
+    workers = _default_workers(len(files)) if workers == "auto" else workers
     with _parse_pool(workers) as pool:
         lake.drop_layers(("bronze", "silver", "gold"))
         _parse_into_bronze(lake, files, pool, workers, result)
