@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.support import lake_hashes
 
 from geckolake.config import Settings
+from geckolake.errors import LakeError
 from geckolake.ingest import pipeline
 from geckolake.ingest.pipeline import Failed, Fetched, Observer, Run, RunResult, run_pipeline
 from geckolake.lake.catalog import open_lake
@@ -149,3 +150,26 @@ def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path
     # Each batch's bar: announced, advanced to its total, then handed to commit, before the next one.
     expected = [Bar("markets", 1, 1, 1)] + [Bar("history", BATCH, BATCH, 1)] * 4 + [Bar("extras", 4, 4, 4)]
     assert recorder.bars == expected
+
+
+def test_a_background_commit_that_fails_stops_the_run_with_its_error_and_loses_nothing(
+    tmp_path: Path, spies: Spies
+) -> None:
+    reference = _run(tmp_path / "reference", overlap=True, spies=spies)
+    lake = tmp_path / "lake"
+    # The history bodies cannot land (a file stands where their raw folder goes): the markets batch
+    # commits, the first history batch fails in the commit thread while later batches are fetched.
+    blocker = lake / "raw" / "market_chart_range"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    with pytest.raises(LakeError, match="could not write raw file raw/market_chart_range/"):
+        _run(lake, overlap=True, spies=spies)
+    _, landed = run_query(open_lake(lake), "SELECT endpoint, count(*) FROM ops.raw_manifest GROUP BY 1 ORDER BY 1")
+    assert landed == [("coins_markets", 1)]  # nothing after the failed batch is marked done
+    _, runs = run_query(open_lake(lake), "SELECT status FROM ops.pipeline_runs")
+    assert runs == [("failed",)]
+
+    blocker.unlink()
+    again = _run(lake, overlap=True, spies=spies)
+    assert again.status == "succeeded" and again.api_calls == reference.api_calls
+    assert lake_hashes(lake) == lake_hashes(tmp_path / "reference")
