@@ -1,16 +1,13 @@
 """``/coins/{id}/market_chart[/range]`` → ``bronze.market_chart`` (one row per timestamp).
 
-This is the hot path of a history backfill and of a replay. The common case never builds Python
-objects: :func:`read_series_fast` lets Arrow's JSON reader put the numbers straight into arrays.
-Anything it cannot vouch for (quirks, nulls in odd places, error bodies, non-ASCII) goes the orjson
-way: lists of ``[unix_ms, value]`` pairs, converted by Arrow in one call, and only a body with
-unreadable points falls back to a per-point loop, which quarantines exactly the bad points. Both
-readers give the same numbers (tested on generated and recorded bodies).
+This is the hot path of a history backfill, so the common case is vectorized: orjson gives lists of
+``[unix_ms, value]`` pairs, numpy turns each into a float array in one call, and Arrow columns are
+built from those arrays. Only a body with unreadable points falls back to a per-point loop, which
+quarantines exactly the bad points.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -18,8 +15,6 @@ from urllib.parse import unquote
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pajson
 
 from geckolake.api.endpoints import ApiRequest
 from geckolake.transform.bronze.body import BodyError, shape_name
@@ -117,49 +112,6 @@ def _all_series_fast(data: dict[str, Any]) -> list[tuple[IntArray, FloatArray]] 
     return [(ts[:a], values[:a]), (ts[a:b], values[a:b]), (ts[b:], values[b:])]
 
 
-_JSON_SCHEMA = pa.schema([(name, pa.list_(pa.list_(pa.float64()))) for name in SERIES])
-_JSON_PARSE = pajson.ParseOptions(
-    explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="ignore", newlines_in_values=True
-)
-_JSON_READ = pajson.ReadOptions(use_threads=False, block_size=1 << 26)
-
-
-def read_series_fast(body: bytes) -> list[tuple[IntArray, FloatArray]] | None:
-    """The three series of a plain chart body, read by Arrow's JSON reader (no Python objects).
-
-    None whenever the body is not exactly what the orjson path reads without a closer look: not an
-    ASCII object with the three keys as lists of ``[number, number|null]`` pairs, an error body, a
-    ``NaN``/``Infinity`` literal (Arrow accepts them, JSON and orjson do not), a timestamp out of
-    range. The caller then takes the orjson path, which decides (and quarantines) as before.
-    """
-    if not body.isascii() or b'"error' in body or b'"status"' in body or body.lstrip()[:1] != b"{":
-        return None
-    try:
-        table = pajson.read_json(io.BytesIO(body), read_options=_JSON_READ, parse_options=_JSON_PARSE)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows != 1:
-        return None
-    out = []
-    for name in SERIES:
-        points = table[name].combine_chunks()
-        if points.null_count:  # the key is missing or null
-            return None
-        pairs = points.flatten()
-        if pairs.null_count or (len(pairs) and pc.min_max(pc.list_value_length(pairs)).as_py() != {"min": 2, "max": 2}):
-            return None
-        numbers = pairs.flatten()
-        arr = numbers.to_numpy(zero_copy_only=False)  # null → NaN
-        if int(np.isnan(arr).sum()) != numbers.null_count or np.isinf(arr).any():
-            return None  # a NaN / Infinity literal
-        arr = arr.reshape(-1, 2)
-        ts_ms = arr[:, 0]
-        if not (np.all(ts_ms >= 0) and np.all(ts_ms <= _MAX_MS)):
-            return None  # also a null timestamp (NaN)
-        out.append((np.rint(ts_ms * 1000.0).astype(np.int64), np.ascontiguousarray(arr[:, 1])))
-    return out
-
-
 def _point(point: Any, where: str) -> tuple[int, float]:
     if not isinstance(point, list) or len(point) < 2:
         raise RecordError(f"{where}: expected [unix_ms, value], got {shape_name(point)}")
@@ -238,11 +190,7 @@ def parse_chart(data: Any, quarantine: Quarantine) -> ChartColumns:
         raise BodyError(f"expected an object with prices/market_caps/total_volumes, got {shape_name(data)}")
     if not any(name in data for name in SERIES):
         raise BodyError(f"expected an object with prices/market_caps/total_volumes, got keys {sorted(data)[:5]}")
-    return chart_from_series(_all_series_fast(data) or [_series(data, name, quarantine) for name in SERIES], quarantine)
-
-
-def chart_from_series(series: list[tuple[IntArray, FloatArray]], quarantine: Quarantine) -> ChartColumns:
-    """Join the three read series into chart rows (duplicates and misaligned series handled)."""
+    series = _all_series_fast(data) or [_series(data, name, quarantine) for name in SERIES]
     (tp, vp), (tm, vm), (tv, vv) = series
     if len(tp) == len(tm) == len(tv) and np.array_equal(tp, tm) and np.array_equal(tp, tv):
         ts, columns = tp, [vp, vm, vv]
