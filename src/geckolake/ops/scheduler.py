@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 LOCK_NAME = ".scheduler.lock"
 API_KINDS = frozenset({"markets", "history", "prices"})
 MAX_SLEEP_S = 30.0
+# Python runs a signal handler in the main thread, between bytecodes. When the kernel delivers
+# SIGTERM to another thread (the job worker, a commit thread), a main thread blocked in one long
+# Event.wait() would only notice when the wait ends: so the loop waits in short slices.
+SIGNAL_POLL_S = 0.25
 Runner = Callable[["Settings", str], Any]
 
 
@@ -222,7 +226,7 @@ class Scheduler:
             origin, t0 = settings.as_of, time.monotonic()  # simulated time that advances with the wall clock
             clock = lambda: origin + timedelta(seconds=time.monotonic() - t0)  # noqa: E731
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.sleep = sleep or self._stop.wait
+        self.sleep = sleep or self._wait_for_stop
         self.runners = {**DEFAULT_RUNNERS, **(runners or {})}
         self.run_on_start = run_on_start
         self.events: list[Event] = []
@@ -244,6 +248,15 @@ class Scheduler:
             self.jobs[name] = JobState(name, spec, datetime.max.replace(tzinfo=UTC))
 
     # -- public ------------------------------------------------------------------------------------
+    def _wait_for_stop(self, seconds: float) -> None:
+        """Sleep ``seconds`` or until a stop is requested, waking every ``SIGNAL_POLL_S``."""
+        end = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(left, SIGNAL_POLL_S))
+
     def request_stop(self, *_: object) -> None:
         """Stop firing; the running job finishes (its commits included), queued jobs are dropped."""
         if not self._stop.is_set():
