@@ -423,10 +423,10 @@ def _silver(
         if tdef.partition is not None:
             values = pc.unique(batch[tdef.partition]).to_pylist()
             existing = lake.read(name, isin(tdef.partition, values))
-            merged = _merge(con, batch, existing, tdef.key, schema)
+            merged = _dedup_union(con, batch, existing, tdef.key, schema)
             lake.overwrite_partitions(name, merged)
         else:
-            merged = _merge(con, batch, lake.read(name), tdef.key, schema)
+            merged = _dedup_union(con, batch, lake.read(name), tdef.key, schema)
             lake.replace(name, merged)
         report.rewritten[name] = merged.num_rows
     for model in ("coins", "trending"):
@@ -479,20 +479,6 @@ def _dedup(con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...]
     return _cast(con.sql(sql).to_arrow_table(), schema)
 
 
-def _merge(
-    con: duckdb.DuckDBPyConnection,
-    batch: pa.Table,
-    existing: pa.Table,
-    key: tuple[str, ...],
-    schema: pa.Schema,
-) -> pa.Table:
-    """``batch`` (already one row per key) merged into ``existing``; no second pass when there is
-    nothing to merge with (a new lake, new partitions: every row of a first run)."""
-    if existing.num_rows == 0:
-        return batch
-    return _dedup_union(con, batch, existing, key, schema)
-
-
 def _dedup_union(
     con: duckdb.DuckDBPyConnection,
     batch: pa.Table,
@@ -500,7 +486,10 @@ def _dedup_union(
     key: tuple[str, ...],
     schema: pa.Schema,
 ) -> pa.Table:
-    """``batch`` merged into ``existing``, one row per ``key``: the latest fetch wins."""
+    """``batch`` (already one row per key) merged into ``existing``, one row per ``key``: the latest
+    fetch wins. Nothing to merge with (a new lake, new partitions) needs no second pass."""
+    if existing.num_rows == 0:
+        return batch
     con.register("batch_rows", batch)
     con.register("existing_rows", _cast(existing, schema))
     try:
