@@ -13,18 +13,22 @@ temporary name and renamed, so a killed process never leaves a half file under a
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
+from isal import igzip, isal_zlib
 from pyarrow import fs as pafs
 
 from geckolake.errors import LakeError
 
 RAW_DIR = "raw"
+# What a damaged file raises while being read (isal's stubs declare its error an instance, not a class).
+_UNREADABLE = (OSError, EOFError, zlib.error, cast(type[Exception], isal_zlib.error))
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ class RawStore:
         rel = f"{RAW_DIR}/{endpoint}/{fetched_at:%Y-%m-%d}/{run_id}/{seq:06d}-{sha[:12]}.json.gz"
         final = self._abs(rel)
         tmp = f"{final}.tmp-{uuid.uuid4().hex[:8]}"
-        payload = gzip.compress(body, compresslevel=5, mtime=0)
+        # ISA-L's gzip: level 3 compresses like zlib's 5 at about 8x the speed (a 235 kB hourly chart:
+        # 1.1 ms instead of 8.8 ms); any gzip reader reads the files.
+        payload = igzip.compress(body, compresslevel=3, mtime=0)
         try:
             self._fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
             with self._fs.open_output_stream(tmp, compression=None) as out:
@@ -83,6 +89,6 @@ class RawStore:
         """
         try:
             with self._fs.open_input_stream(self._abs(raw_path), compression=None) as f:
-                return gzip.decompress(f.read())
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+                return igzip.decompress(f.read())  # 2.5x zlib's speed: replay reads every file
+        except _UNREADABLE as e:  # BadGzipFile is an OSError
             raise LakeError(f"raw file {raw_path} is unreadable: {e}", hint="the lake's raw folder is damaged") from e

@@ -71,6 +71,10 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
     coin_id = market_chart.chart_coin_id(request) if request.endpoint in _CHART_ENDPOINTS else None
     quarantine = Quarantine(request.endpoint, default_coin_id=coin_id)
     try:
+        fast = market_chart.read_series_fast(body) if request.endpoint in _CHART_ENDPOINTS else None
+        if fast is not None:
+            chart = market_chart.chart_from_series(fast, quarantine)
+            return _result(table, _chart_table(request, chart, lineage), quarantine, lineage)
         data = parse_body_json(body, pause_gc=request.endpoint in _CHART_ENDPOINTS)
         message = api_error_message(data)
         if message is not None:
@@ -89,13 +93,20 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
         whole = Quarantine(request.endpoint, default_coin_id=coin_id)
         whole.add(reason, whole_body=True)
         return ParseResult({table: _empty(table, lineage)}, whole.to_table(lineage), ok=False, points=0)
+    return _result(table, result_table, quarantine, lineage)
+
+
+def _result(table: str, result_table: pa.Table, quarantine: Quarantine, lineage: Lineage) -> ParseResult:
     if len(quarantine):
         log.info("%d record(s) of %s quarantined", len(quarantine), lineage.raw_path)
     return ParseResult({table: result_table}, quarantine.to_table(lineage), ok=True, points=result_table.num_rows)
 
 
 def _parse_chart(request: ApiRequest, data: Any, quarantine: Quarantine, lineage: Lineage) -> pa.Table:
-    chart = market_chart.parse_chart(data, quarantine)
+    return _chart_table(request, market_chart.parse_chart(data, quarantine), lineage)
+
+
+def _chart_table(request: ApiRequest, chart: market_chart.ChartColumns, lineage: Lineage) -> pa.Table:
     n = len(chart.ts_us)
     columns: dict[str, Any] = market_chart.chart_arrays(chart)
     constants = {

@@ -12,7 +12,7 @@ import pytest
 
 from geckolake.api.endpoints import ApiRequest, markets
 from geckolake.lake.lineage import Lineage
-from geckolake.transform.bronze import BRONZE_SCHEMAS, parse
+from geckolake.transform.bronze import BRONZE_SCHEMAS, market_chart, parse
 
 # The recorded bodies live beside the repository (../shared/reference/coingecko/recorded);
 # GECKOLAKE_RECORDED_DIR points elsewhere. Without them these tests skip, saying why.
@@ -159,3 +159,14 @@ def test_simple_price_empty_object_is_skipped_not_quarantined() -> None:
     path = RECORDED / "simple_price" / "cgruby_invalid_vs_currency_empty_obj_2021-05.json"
     result = parse(ApiRequest("simple_price", "/simple/price"), path.read_bytes(), LINEAGE)
     assert result.ok and result.quarantine is None and result.tables["simple_price"].num_rows == 0
+
+
+@pytest.mark.parametrize("path", _files("market_chart"), ids=lambda p: p.name)
+def test_recorded_chart_takes_the_fast_reader_with_the_same_rows(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real chart bodies (integer timestamps, float values) are plain: simdjson reads them, and the rows
+    equal those of the orjson path."""
+    body = path.read_bytes()
+    assert market_chart.read_series_fast(body) is not None
+    fast = parse(_request("market_chart"), body, LINEAGE).tables["market_chart"]
+    monkeypatch.setattr(market_chart, "read_series_fast", lambda body: None)
+    assert fast.equals(parse(_request("market_chart"), body, LINEAGE).tables["market_chart"])
