@@ -2,7 +2,7 @@
 
 Raw market_chart bodies (90 days of hourly points per coin, CoinGecko's shape) are landed with the
 real raw store and manifest; then `replay` runs in a fresh child process, timed, with its peak RSS.
-Sizes: BENCH_REPLAY_POINTS (comma-separated, default "1000000,10000000").
+Sizes: BENCH_REPLAY_POINTS (comma-separated, default "1000000,5000000,10000000", the issue's three sizes).
 Reported: points/s end to end (with and without the analytics refresh) and per stage (raw -> bronze;
 bronze -> silver -> gold), seconds per stage (analytics included), peak RSS overall and per stage.
 """
@@ -121,7 +121,7 @@ def land(lake_path: Path, points: int) -> int:
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_REPLAY_POINTS", "1000000,10000000").split(",")]
+    sizes = [int(s) for s in os.environ.get("BENCH_REPLAY_POINTS", "1000000,5000000,10000000").split(",")]
     for target in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             lake_path = Path(tmp) / "lake"
