@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILES_PER_COMMIT = 500
+# A smaller replay is still cut into this many commits: each append overlaps the parsing of the next
+# files, and only the last one is waited for.
+MIN_COMMITS = 4
 # Files per worker task: enough that pickling and scheduling are a small share of the parse.
 FILES_PER_TASK = 25
 # Below this many files, starting workers (~0.5 s of imports each) costs more than it saves.
@@ -156,28 +160,36 @@ def _parse_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     # spawn: the parent holds threads and catalog connections that a fork would copy.
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger("geckolake").getEffectiveLevel()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(level,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(level,))
+    try:
         for _ in range(workers):
             pool.submit(_warm_up)  # each submit to a pool with no idle worker starts one
         yield pool
+    finally:
+        # Not waiting for the workers to exit (~0.4 s): they leave while the rebuild starts.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_Pending = deque[tuple[list[_File], Future[_Parsed]]]
 
 
 def _parsed_tasks(
     root: str, files: list[_File], pool: ProcessPoolExecutor | None, in_flight: int
 ) -> Iterator[tuple[list[_File], _Parsed]]:
     """Each task's files with their parse, in order; at most ``in_flight`` tasks submitted at a time
-    (bounds the parsed tables waiting in memory)."""
+    (bounds the parsed tables waiting in memory). With a pool, the first ``in_flight`` tasks are
+    submitted before this returns: the workers parse while the caller drops the old tables."""
     tasks = [files[i : i + FILES_PER_TASK] for i in range(0, len(files), FILES_PER_TASK)]
     if pool is None:
-        for task in tasks:
-            yield task, _parse_task(root, task)
-        return
-    pending: deque[tuple[list[_File], Future[_Parsed]]] = deque()
+        return ((task, _parse_task(root, task)) for task in tasks)
     queue = iter(tasks)
-    for task in queue:
-        pending.append((task, pool.submit(_parse_in_worker, root, task)))
-        if len(pending) >= in_flight:
-            break
+    pending: _Pending = deque((task, pool.submit(_parse_in_worker, root, task)) for task in islice(queue, in_flight))
+    return _in_order(root, pool, queue, pending)
+
+
+def _in_order(
+    root: str, pool: ProcessPoolExecutor, queue: Iterator[list[_File]], pending: _Pending
+) -> Iterator[tuple[list[_File], _Parsed]]:
     while pending:
         task, future = pending.popleft()
         following = next(queue, None)
@@ -235,8 +247,12 @@ def _append_all(lake: Lake, tables: dict[str, list[pa.Table]]) -> None:
         lake.append(f"bronze.{name}", pa.concat_tables(parts, promote_options="default"))
 
 
+def _files_per_commit(files: int) -> int:
+    return max(1, min(FILES_PER_COMMIT, -(-files // MIN_COMMITS)))
+
+
 def _parse_into_bronze(
-    lake: Lake, files: list[_File], pool: ProcessPoolExecutor | None, workers: int, result: ReplayResult
+    lake: Lake, parsed_tasks: Iterator[tuple[list[_File], _Parsed]], per_commit: int, result: ReplayResult
 ) -> None:
     # Batch i is appended in a worker thread while batch i+1 is parsed (Parquet encoding and the
     # catalog commit release the GIL); one append at a time, in order.
@@ -244,7 +260,7 @@ def _parse_into_bronze(
         pending: Future[None] | None = None
         tables: dict[str, list[pa.Table]] = {}
         in_batch = 0
-        for task, parsed in _parsed_tasks(str(lake.root), files, pool, 2 * workers):
+        for task, parsed in parsed_tasks:
             if parsed.error is not None:
                 kind, message, hint = parsed.error
                 # LakeError (a raw file) or ParseError (an endpoint without parser); any error class
@@ -260,7 +276,7 @@ def _parse_into_bronze(
                 tables.setdefault("quarantine", []).append(q)
                 result.quarantined += q.num_rows
             in_batch += len(task)
-            if in_batch >= FILES_PER_COMMIT:
+            if in_batch >= per_commit:
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(_append_all, lake, tables)
@@ -291,8 +307,9 @@ def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
     files = _landed_files(lake)
     workers = _default_workers(len(files)) if workers == "auto" else workers
     with _parse_pool(workers) as pool:
+        parsed_tasks = _parsed_tasks(str(lake.root), files, pool, 2 * workers)
         lake.drop_layers(("bronze", "silver", "gold"))
-        _parse_into_bronze(lake, files, pool, workers, result)
+        _parse_into_bronze(lake, parsed_tasks, _files_per_commit(len(files)), result)
     del files
     report = rebuild_all(lake)
     result.rows = dict(report.rows)
