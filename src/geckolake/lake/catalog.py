@@ -18,12 +18,12 @@ import itertools
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
@@ -283,7 +284,10 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
 
     PyIceberg's own partitioned write filters the whole input once per partition (quadratic in
     partitions x rows); here each partition slice is written on its own, slices in parallel
-    (Parquet encoding releases the GIL). ``parts`` are consumed one by one.
+    (Parquet encoding releases the GIL). ``parts`` are consumed one by one, and each is written in
+    a background thread while the caller's iterator produces the next (a rebuild's DuckDB queries
+    and the Parquet encoding then overlap): at most one part is being written while the next is
+    made. Nothing is committed unless every part was written.
     """
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
@@ -304,19 +308,38 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
                     )
                 )
 
-            for data in parts:
-                if data.num_rows == 0:
-                    continue
+            def write_part(data: pa.Table) -> list[DataFile]:
                 slices = _split_by(data, column)
+                del data
                 if len(slices) == 1:
-                    written = [write(slices[0])]
-                else:
-                    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
-                        written = list(pool.map(write, slices))
-                del data, slices
-                for files in written:
-                    for data_file in files:
-                        append.append_data_file(data_file)
+                    return write(slices[0])
+                with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
+                    return [f for files in pool.map(write, slices) for f in files]
+
+            for data_file in _overlapped(write_part, (p for p in parts if p.num_rows)):
+                append.append_data_file(data_file)
+
+
+def _overlapped(write: Callable[[pa.Table], list[_T]], parts: Iterator[pa.Table]) -> Iterator[_T]:
+    """``write`` applied to each of ``parts`` in one background thread, the next part being taken
+    from ``parts`` meanwhile; the data files in order. A failure of either side is raised here once
+    the other side is idle (no write outlives the call)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-write") as pool:
+        pending: Future[list[_T]] | None = None
+        try:
+            for part in parts:
+                if pending is not None:
+                    yield from pending.result()
+                pending = pool.submit(write, part)
+                del part  # the writer holds the only reference: freed once written
+            if pending is not None:
+                yield from pending.result()
+                pending = None
+        finally:
+            if pending is not None:
+                # The producer failed (or the consumer stopped) mid-write: let the write finish
+                # before the transaction is abandoned; its own error, if any, is secondary.
+                wait([pending])
 
 
 _MAX_CHUNKS = 16
