@@ -112,12 +112,14 @@ class Lake:
     def replace(self, name: str, data: pa.Table | Iterable[pa.Table]) -> None:
         """Replace the whole content of ``name`` with ``data`` in one commit.
 
-        ``data`` may be an iterable of tables, consumed one at a time (bounded memory).
+        ``data`` may be an iterable of tables, consumed one at a time (bounded memory). Parts are
+        cast to the table schema in the writer thread (see ``_write``): a part may carry, say,
+        dictionary-encoded strings, decoded there while the next part is made.
         """
         table = self.table(name)
         schema = table.schema().as_arrow()
         parts = [data] if isinstance(data, pa.Table) else data
-        _write(table, (conform(p, schema, name) for p in parts), AlwaysTrue())
+        _write(table, parts, AlwaysTrue(), lambda part: conform(part, schema, name))
 
     def overwrite_partitions(self, name: str, data: pa.Table) -> None:
         """Replace the partitions present in ``data`` (identity partitions) in one commit."""
@@ -279,7 +281,12 @@ def _split_by(data: pa.Table, column: str | None) -> list[pa.Table]:
     return [data.slice(a, b - a) for a, b in zip(starts, ends, strict=True)]
 
 
-def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpression) -> None:
+def _write(
+    table: Table,
+    parts: Iterable[pa.Table],
+    delete_filter: BooleanExpression,
+    prepare: Callable[[pa.Table], pa.Table] | None = None,
+) -> None:
     """Delete ``delete_filter`` and append ``parts`` in one transaction (one catalog commit).
 
     PyIceberg's own partitioned write filters the whole input once per partition (quadratic in
@@ -287,7 +294,8 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
     (Parquet encoding releases the GIL). ``parts`` are consumed one by one, and each is written in
     a background thread while the caller's iterator produces the next (a rebuild's DuckDB queries
     and the Parquet encoding then overlap): at most one part is being written while the next is
-    made. Nothing is committed unless every part was written.
+    made. ``prepare`` (a cast to the table schema) runs in that thread too. Nothing is committed
+    unless every part was prepared and written.
     """
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
@@ -309,6 +317,10 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
                 )
 
             def write_part(data: pa.Table) -> list[DataFile]:
+                if prepare is not None:
+                    data = prepare(data)
+                if data.num_rows == 0:
+                    return []
                 slices = _split_by(data, column)
                 del data
                 if len(slices) == 1:
@@ -316,7 +328,7 @@ def _write(table: Table, parts: Iterable[pa.Table], delete_filter: BooleanExpres
                 with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
                     return [f for files in pool.map(write, slices) for f in files]
 
-            for data_file in _overlapped(write_part, (p for p in parts if p.num_rows)):
+            for data_file in _overlapped(write_part, iter(parts)):
                 append.append_data_file(data_file)
 
 

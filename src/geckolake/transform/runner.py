@@ -244,6 +244,7 @@ def _rebuild_price_history(
         f"coin_id FROM ({stage})) GROUP BY m, coin_id ORDER BY m, coin_id"
     ).fetchall()
     snapshot_months = pc.unique(pc.strftime(snapshots["snapshot_ts"], "%Y-%m")).to_pylist()
+    encoded = _lineage_enums(con, "bronze_market_chart")
     report.rows["silver.price_history"] = 0
     for chunk in _plan_chunks(counts, snapshot_months, REBUILD_CHUNK_ROWS):
         first, last = date.fromisoformat(chunk.months[0] + "-01"), _next_month(chunk.months[-1])
@@ -252,17 +253,19 @@ def _rebuild_price_history(
         # Filters on the raw ts (pushed into the scan) rather than on the computed month.
         own = _dedup(
             con,
-            f"SELECT * FROM ({stage}) s WHERE s.ts >= TIMESTAMPTZ '{first.isoformat()} 00:00:00+00' "
-            f"AND s.ts < TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'{coins}",
+            f"SELECT s.* REPLACE ({_month_case(first, last, 's.ts')} AS month) FROM ({stage}) s "
+            f"WHERE s.ts >= {_ts_literal(first)} AND s.ts < {_ts_literal(last)}{coins}",
             tdef.key,
             schema,
+            encoded=encoded,
         )
         closing = _dedup(
             con,
-            f"SELECT * FROM ({stage}) s WHERE s.granularity = 'daily' "
-            f"AND s.ts = TIMESTAMPTZ '{last.isoformat()} 00:00:00+00'{coins}",
+            f"SELECT s.* REPLACE ('{last:%Y-%m}' AS month) FROM ({stage}) s WHERE s.granularity = 'daily' "
+            f"AND s.ts = {_ts_literal(last)}{coins}",
             tdef.key,
             schema,
+            encoded=encoded,
         )
         days = pc.cast(snapshots["snapshot_ts"], pa.timestamp("us"))
         day_start, day_end = _ts(first), _ts(last + timedelta(days=1))
@@ -286,6 +289,20 @@ def _rebuild_price_history(
         report.rows["silver.price_history"] += own.num_rows
         del closing, result
         yield own
+
+
+def _month_case(first: date, last: date, column: str) -> str:
+    """``utc_month(column)`` for timestamps in [``first``, ``last``) (first days of months), as
+    comparisons of the raw timestamp: formatting a date per row costs a rebuild more."""
+    month, whens = first, []
+    while (after := _next_month(f"{month:%Y-%m}")) < last:
+        whens.append(f"WHEN {column} < {_ts_literal(after)} THEN '{month:%Y-%m}'")
+        month = after
+    return f"CASE {' '.join(whens)} ELSE '{month:%Y-%m}' END" if whens else f"'{month:%Y-%m}'"
+
+
+def _ts_literal(day: date) -> str:
+    return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
 
 
 def _plan_chunks(counts: list[tuple[str, str, int]], extra_months: list[str], limit: int) -> Iterator[_Chunk]:
@@ -460,7 +477,14 @@ def _partition_clause(alias: str, key: tuple[str, ...]) -> str:
     return ", ".join(f'{alias}."{k}"' for k in key)
 
 
-def _dedup(con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...], schema: pa.Schema) -> pa.Table:
+def _dedup(
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    key: tuple[str, ...],
+    schema: pa.Schema,
+    *,
+    encoded: Mapping[str, str] | None = None,
+) -> pa.Table:
     """Rows of ``select_sql``, one per ``key``: the latest fetch wins.
 
     Most keys occur once: those rows pass through a hash anti-join, and only the repeated keys go
@@ -468,17 +492,53 @@ def _dedup(con: duckdb.DuckDBPyConnection, select_sql: str, key: tuple[str, ...]
     Repeats are found on one 64-bit hash of the key rather than on the key's columns (grouping on
     one integer costs half as much as on strings): a collision only sends rows with distinct keys
     through the window too, which partitions by the key itself, so the winners are the same.
+
+    ``encoded`` maps columns to DuckDB ENUM types holding all their values: those come out
+    dictionary-encoded and the rows are not cast to ``schema`` (the caller's writer does it).
     """
     key_hash = "hash(" + _partition_clause("c", key) + ")"
-    sql = (
-        f"WITH c AS NOT MATERIALIZED ({select_sql}), "
-        f"repeated AS (SELECT {key_hash} AS h FROM c GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT c.* FROM c ANTI JOIN repeated r ON {key_hash} = r.h "
-        f"UNION ALL "
-        f"SELECT c.* FROM c SEMI JOIN repeated r ON {key_hash} = r.h QUALIFY row_number() OVER "
+    source, candidates = select_sql, "c"
+    if encoded:
+        # Cast right on the scan, where DuckDB casts each distinct value once; the window orders
+        # (and hashes rows) on the strings, as without encoding, so the winners are the same.
+        source = f"SELECT * REPLACE ({_casts('', encoded)}) FROM ({select_sql})"
+        candidates = f"(SELECT c.* REPLACE ({_casts('c.', dict.fromkeys(encoded, 'VARCHAR'))}) FROM c)"
+    winners = (
+        f"SELECT c.* FROM {candidates} c SEMI JOIN repeated r ON {key_hash} = r.h QUALIFY row_number() OVER "
         f"(PARTITION BY {_partition_clause('c', key)} ORDER BY {_order_clause('c')}) = 1"
     )
-    return _cast(con.sql(sql).to_arrow_table(), schema)
+    if encoded:
+        winners = f"SELECT * REPLACE ({_casts('', encoded)}) FROM ({winners})"
+    sql = (
+        f"WITH c AS NOT MATERIALIZED ({source}), "
+        f"repeated AS (SELECT {key_hash} AS h FROM c GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT c.* FROM c ANTI JOIN repeated r ON {key_hash} = r.h UNION ALL {winners}"
+    )
+    rows = con.sql(sql).to_arrow_table()
+    return rows.select(schema.names) if encoded else _cast(rows, schema)
+
+
+def _casts(alias: str, types: Mapping[str, str]) -> str:
+    return ", ".join(f'{alias}"{c}"::{t} AS "{c}"' for c, t in types.items())
+
+
+# Lineage columns of a price point handed over dictionary-encoded during a rebuild: one value per
+# raw file, 64-70 characters, they cost DuckDB more to export to Arrow as strings than every other
+# column of the row together; as ENUMs they are exported as small indices.
+_ENCODED_LINEAGE: tuple[str, ...] = ("_raw_sha256", "_raw_path")
+
+
+def _lineage_enums(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """DuckDB ENUM types of the values of ``_ENCODED_LINEAGE`` in ``source``: column -> type."""
+    types = {}
+    for column in _ENCODED_LINEAGE:
+        name = f"lineage{column}"
+        con.execute(
+            f"CREATE OR REPLACE TYPE {name} AS ENUM "
+            f'(SELECT DISTINCT "{column}" FROM {source} WHERE "{column}" IS NOT NULL)'
+        )
+        types[column] = name
+    return types
 
 
 def _dedup_union(

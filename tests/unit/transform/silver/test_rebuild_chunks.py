@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
 
-from geckolake.lake.catalog import new_duckdb
+from geckolake.lake.catalog import conform, new_duckdb
 from geckolake.transform import runner
 from geckolake.transform.runner import _Chunk, _plan_chunks
 
@@ -49,10 +50,11 @@ def _window_dedup(con: object, key: tuple[str, ...]) -> list[tuple[object, ...]]
     return sorted(con.sql(sql).fetchall(), key=repr)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int) -> None:
+@pytest.mark.parametrize("encoded", [False, True])
+@pytest.mark.parametrize(("seed", "distinct_k2"), [(0, 3), (1, 3), (2, 3), (3, 3), (4, 3), (5, 2000), (6, 2000)])
+def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int, distinct_k2: int, encoded: bool) -> None:
     rnd = random.Random(seed)
-    n = 300
+    n = 300 if distinct_k2 < 100 else 3000  # few keys, all repeated; or mostly unique keys
     schema = pa.schema(
         [
             ("k1", pa.string()),
@@ -66,7 +68,7 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int) -> None:
     data = pa.table(
         {
             "k1": [rnd.choice(["a", "b", None]) for _ in range(n)],
-            "k2": [rnd.choice([1, 2, 3, None]) for _ in range(n)],
+            "k2": [rnd.choice([*range(1, distinct_k2 + 1), None]) for _ in range(n)],
             "v": [rnd.choice([1.0, 2.0, None]) for _ in range(n)],
             "_fetched_at": [rnd.choice([1, 2, None]) for _ in range(n)],
             "_raw_sha256": [rnd.choice(["x", "y", None]) for _ in range(n)],
@@ -77,8 +79,47 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int) -> None:
     con = new_duckdb()
     con.register("rows", data)
     key = ("k1", "k2")
-    got = runner._dedup(con, "SELECT * FROM rows", key, schema)
+    types = None
+    if encoded:
+        # ENUM values in the reverse of string order: the winners must still follow the strings.
+        con.execute("CREATE TYPE sha_enum AS ENUM ('y', 'x')")
+        con.execute("CREATE TYPE path_enum AS ENUM ('q', 'p')")
+        types = {"_raw_sha256": "sha_enum", "_raw_path": "path_enum"}
+    got = runner._dedup(con, "SELECT * FROM rows", key, schema, encoded=types)
+    if encoded:
+        assert pa.types.is_dictionary(got.schema.field("_raw_path").type)
+        got = conform(got, schema)
     assert sorted(got.to_pylist(), key=repr) == sorted(
         (dict(zip(schema.names, r, strict=True)) for r in _window_dedup(con, key)), key=repr
     )
     assert got.num_rows == len({(r["k1"], r["k2"]) for r in data.to_pylist()})
+
+
+def test_lineage_enums_hold_every_value() -> None:
+    con = new_duckdb()
+    con.register("rows", pa.table({"_raw_sha256": ["b", None, "a", "b"], "_raw_path": ["p", "p", None, None]}))
+    types = runner._lineage_enums(con, "rows")
+    assert set(types) == {"_raw_sha256", "_raw_path"}
+    got = con.sql(f"SELECT _raw_sha256::{types['_raw_sha256']} AS s, _raw_path::{types['_raw_path']} AS p FROM rows")
+    assert got.fetchall() == [("b", "p"), (None, "p"), ("a", None), ("b", None)]
+    con.register("empty", pa.table({"_raw_sha256": pa.array([], pa.string()), "_raw_path": pa.array([], pa.string())}))
+    types = runner._lineage_enums(con, "empty")
+    assert con.sql(f"SELECT NULL::VARCHAR::{types['_raw_path']}").fetchall() == [(None,)]
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 3, 1), date(2026, 4, 1)), (date(2025, 11, 1), date(2026, 3, 1)), (date(2024, 2, 1), date(2024, 3, 1))],
+)
+def test_month_case_agrees_with_utc_month(first: date, last: date) -> None:
+    con = new_duckdb()
+    start, end = datetime(first.year, first.month, 1, tzinfo=UTC), datetime(last.year, last.month, 1, tzinfo=UTC)
+    stamps = [start, end - timedelta(microseconds=1)]
+    day = start
+    while day < end:  # each midnight, and the instants just before and after it
+        stamps += [day, day + timedelta(microseconds=1), day - timedelta(microseconds=1), day + timedelta(hours=13)]
+        day += timedelta(days=1)
+    con.register("t", pa.table({"ts": [s for s in stamps if start <= s < end]}))
+    sql = f"SELECT count(*), count(*) FILTER (WHERE {runner._month_case(first, last, 'ts')} = utc_month(ts)) FROM t"
+    total, same = con.execute(sql).fetchone() or (0, -1)
+    assert total > 0 and same == total
