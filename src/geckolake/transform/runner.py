@@ -526,10 +526,19 @@ def _casts(alias: str, types: Mapping[str, str]) -> str:
 # raw file, 64-70 characters, they cost DuckDB more to export to Arrow as strings than every other
 # column of the row together; as ENUMs they are exported as small indices.
 _ENCODED_LINEAGE: tuple[str, ...] = ("_raw_sha256", "_raw_path")
+# An exported ENUM column carries every value of the type: beyond this many raw files, plain
+# strings cost less than a dictionary per chunk.
+_MAX_ENUM_VALUES = 1 << 16
 
 
 def _lineage_enums(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """DuckDB ENUM types of the values of ``_ENCODED_LINEAGE`` in ``source``: column -> type."""
+    """DuckDB ENUM types of the values of ``_ENCODED_LINEAGE`` in ``source``: column -> type
+    (none when a column has more than ``_MAX_ENUM_VALUES`` values)."""
+    counts = con.execute(
+        "SELECT " + ", ".join(f'count(DISTINCT "{c}")' for c in _ENCODED_LINEAGE) + f" FROM {source}"
+    ).fetchone()
+    if counts is None or max(counts) > _MAX_ENUM_VALUES:
+        return {}
     types = {}
     for column in _ENCODED_LINEAGE:
         name = f"lineage{column}"

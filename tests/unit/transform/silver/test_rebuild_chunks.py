@@ -95,7 +95,7 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int, distinct_k
     assert got.num_rows == len({(r["k1"], r["k2"]) for r in data.to_pylist()})
 
 
-def test_lineage_enums_hold_every_value() -> None:
+def test_lineage_enums_hold_every_value(monkeypatch: pytest.MonkeyPatch) -> None:
     con = new_duckdb()
     con.register("rows", pa.table({"_raw_sha256": ["b", None, "a", "b"], "_raw_path": ["p", "p", None, None]}))
     types = runner._lineage_enums(con, "rows")
@@ -105,6 +105,8 @@ def test_lineage_enums_hold_every_value() -> None:
     con.register("empty", pa.table({"_raw_sha256": pa.array([], pa.string()), "_raw_path": pa.array([], pa.string())}))
     types = runner._lineage_enums(con, "empty")
     assert con.sql(f"SELECT NULL::VARCHAR::{types['_raw_path']}").fetchall() == [(None,)]
+    monkeypatch.setattr(runner, "_MAX_ENUM_VALUES", 1)  # two sha256 values: too many, plain strings
+    assert runner._lineage_enums(con, "rows") == {}
 
 
 @pytest.mark.parametrize(
