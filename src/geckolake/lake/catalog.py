@@ -334,7 +334,7 @@ def _write(
 
 def _overlapped(write: Callable[[pa.Table], list[_T]], parts: Iterator[pa.Table]) -> Iterator[_T]:
     """``write`` applied to each of ``parts`` in one background thread, the next part being taken
-    from ``parts`` meanwhile; the data files in order. A failure of either side is raised here once
+    from ``parts`` meanwhile; its results in order. A failure of either side is raised here once
     the other side is idle (no write outlives the call)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-write") as pool:
         pending: Future[list[_T]] | None = None
