@@ -257,10 +257,16 @@ def replay(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
     _require_lake(settings.lake)
     with writer_lock(settings.lake):
         result = do_replay(open_lake(settings.lake), workers="auto")
-    _console().print(
+    console = _console()
+    console.print(
         f"replayed {result.files:,} raw files ({result.points:,} records) in {result.seconds:.1f}s; "
         f"{result.quarantined} quarantined"
     )
+    if result.gated_runs:
+        console.print(
+            f"{len(result.gated_runs)} gated run(s) kept in bronze, left out of silver and gold as the gate "
+            f"decided: {', '.join(result.gated_runs)}"
+        )
 
 
 @app.command()

@@ -70,6 +70,7 @@ class ReplayResult:
     quarantined: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    gated_runs: list[str] = field(default_factory=list)  # in bronze, left out of silver and gold
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,11 @@ def _landed_files(lake: Lake) -> list[_File]:
     return files
 
 
+def _gated_runs(lake: Lake) -> list[str]:
+    runs = lake.read("ops.pipeline_runs", columns=("run_id", "status"))
+    return sorted(set(runs.filter(pc.equal(runs["status"], "gated"))["run_id"].to_pylist()))
+
+
 def _append_all(lake: Lake, tables: dict[str, list[pa.Table]]) -> None:
     for name, parts in tables.items():
         lake.append(f"bronze.{name}", pa.concat_tables(parts, promote_options="default"))
@@ -290,6 +296,9 @@ def _parse_into_bronze(
 def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
     """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
 
+    As in the runs themselves, the batches of a run the quality gate rejected (status ``gated`` in
+    ``ops.pipeline_runs``) are parsed into bronze, kept as evidence, but left out of silver and gold.
+
     ``workers``: processes that parse raw files; 0 (the default) parses in this process;
     ``"auto"`` (what ``geckolake replay`` uses) one per CPU (at most ``MAX_WORKERS``) from
     ``PARALLEL_MIN_FILES`` files on. Workers are started with ``spawn``, which re-imports the
@@ -311,7 +320,8 @@ def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
         lake.drop_layers(("bronze", "silver", "gold"))
         _parse_into_bronze(lake, parsed_tasks, _files_per_commit(len(files)), result)
     del files
-    report = rebuild_all(lake)
+    result.gated_runs = _gated_runs(lake)
+    report = rebuild_all(lake, exclude_runs=result.gated_runs)
     result.rows = dict(report.rows)
     result.rows.update(refresh_analytics(lake, full=True))
     result.seconds = time.perf_counter() - started

@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -125,10 +125,11 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
     return report
 
 
-def rebuild_all(lake: Lake) -> TransformReport:
+def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = ()) -> TransformReport:
     """Recompute silver and gold entirely from bronze (used by replay).
 
-    Gives the same silver and gold content as applying every batch in turn. Memory stays bounded
+    Gives the same silver and gold content as applying every batch in turn; bronze rows of
+    ``exclude_runs`` (runs the quality gate rejected) are left out, as their batches were. Memory stays bounded
     whatever the size of bronze: price history goes through in chunks of at most
     ``REBUILD_CHUNK_ROWS`` bronze rows, and DuckDB spills to the lake's temp folder beyond
     ``REBUILD_MEMORY_LIMIT``.
@@ -142,8 +143,9 @@ def rebuild_all(lake: Lake) -> TransformReport:
     con = lake.connect_duckdb(tables=[f"bronze.{e}" for e in SILVER_INPUTS])
     try:
         spill_to(con, lake.root, REBUILD_MEMORY_LIMIT)
+        kept = f" WHERE _run_id NOT IN ({', '.join(_literal(r) for r in sorted(exclude_runs))})" if exclude_runs else ""
         for endpoint in SILVER_INPUTS:
-            con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"')
+            con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"{kept}')
         staged = _silver(lake, con, report, incremental=False, skip=("price_history",))
         snapshots = staged["market_snapshots"]
         con.register("snapshots", snapshots)

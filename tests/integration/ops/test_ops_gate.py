@@ -9,6 +9,7 @@ from tests.integration.ops.servers import corrupt_markets, proxy, webhook_listen
 
 from geckolake.config import Settings
 from geckolake.ingest.pipeline import run_pipeline
+from geckolake.ingest.replay import replay
 from geckolake.lake.catalog import open_lake
 from geckolake.simulator import SimulatorConfig, running_simulator
 
@@ -59,6 +60,15 @@ def test_corrupted_batch_is_gated_and_next_clean_run_publishes(tmp_path: Path) -
         alert = hook.bodies[-1]
         assert "gold not published" in alert["text"]
         assert "secret-token" not in str(hook.bodies)
+
+        # A replay keeps to the gate: the gated run's rows stay in bronze, not in silver and gold.
+        bronze_runs = "SELECT count(*) FROM bronze.coins_markets WHERE _run_id = ?"
+        replayed = replay(opened)
+        assert replayed.gated_runs == [gated.run_id]
+        assert opened.connect_duckdb().execute(bronze_runs, [gated.run_id]).fetchone() != (0,)
+        rebuilt = _gold(lake)
+        for name in [n for n in before if n.startswith("silver.")] + ["gold.coin_aggregates", "gold.coin_daily"]:
+            assert rebuilt[name][1] == before[name][1], name
 
         later = NOW + timedelta(hours=1)
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=later)) as url:
