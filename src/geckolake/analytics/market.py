@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,17 +25,8 @@ _SQL = """
 WITH d AS (
     SELECT
         *,
-        coin_id IN (SELECT unnest($stables::VARCHAR[]))
-        OR (
-            vs_currency = 'usd'
-            AND count(close) OVER w = {stable_days}
-            AND min(close) OVER w >= {lo} AND max(close) OVER w <= {hi}
-        ) AS stable
+        coin_id IN (SELECT unnest($stables::VARCHAR[])) OR {stable_rule} AS stable
     FROM daily
-    WINDOW w AS (
-        PARTITION BY coin_id, vs_currency ORDER BY date
-        RANGE BETWEEN INTERVAL {span} DAYS PRECEDING AND CURRENT ROW
-    )
 ),
 days AS (
     SELECT
@@ -116,19 +108,63 @@ def market_daily(
     """
     con = new_duckdb()
     try:
-        con.register("daily", daily)
+        rule = _stable_by_rule(daily)
+        con.register("daily", daily if rule is None else daily.append_column("stable_rule", rule))
         con.register("global_market", global_market)
         sql = _SQL.format(
-            stable_days=STABLE_DAYS,
-            span=STABLE_DAYS - 1,
-            lo=STABLE_BAND[0],
-            hi=STABLE_BAND[1],
-            index_size=int(cfg.index_size),
+            stable_rule=_STABLE_RULE_SQL if rule is None else "stable_rule", index_size=int(cfg.index_size)
         )
         out = con.execute(sql, {"stables": sorted(cfg.stablecoins), "since": since}).to_arrow_table()
     finally:
         con.close()
     return out.set_column(out.schema.get_field_index("index_level"), "index_level", _levels(out, previous_levels))
+
+
+# The stablecoin rule as a window (any row order); :func:`_stable_by_rule` computes the same in one
+# pass when the rows come as load_daily sorts them, without DuckDB sorting 30-day frames per coin.
+_WINDOW = f"""(
+    PARTITION BY coin_id, vs_currency ORDER BY date
+    RANGE BETWEEN INTERVAL {STABLE_DAYS - 1} DAYS PRECEDING AND CURRENT ROW
+)"""
+_STABLE_RULE_SQL = f"""(
+    vs_currency = 'usd'
+    AND count(close) OVER {_WINDOW} = {STABLE_DAYS}
+    AND min(close) OVER {_WINDOW} >= {STABLE_BAND[0]} AND max(close) OVER {_WINDOW} <= {STABLE_BAND[1]}
+)"""
+
+
+def _stable_by_rule(daily: pa.Table) -> pa.Array | None:
+    """Per row: a usd row whose coin has a close in the band on each of the 30 days ending on its date.
+
+    Exactly :data:`_STABLE_RULE_SQL` (counts and comparisons, no arithmetic on prices), for rows
+    sorted by currency, coin and date with one row per coin and day; None for other input.
+    """
+    n = daily.num_rows
+    if n == 0:
+        return None
+    coin, cur = daily["coin_id"], daily["vs_currency"]
+    day = pc.cast(daily["date"], pa.int32()).to_numpy().astype(np.int64)
+    same = np.r_[False, ~pc.or_(pc.not_equal(coin[1:], coin[:-1]), pc.not_equal(cur[1:], cur[:-1])).to_numpy()]
+    step = np.r_[0, np.diff(day)]
+    if (same & (step <= 0)).any() or int((~same).sum()) != _pairs(daily):
+        return None  # not sorted, or a coin's rows split or repeated: the window is the reference
+    close = pc.fill_null(pc.cast(daily["close"], pa.float64()), np.nan).to_numpy()
+    in_band = (close >= STABLE_BAND[0]) & (close <= STABLE_BAND[1])  # NaN and null: out
+    span = STABLE_DAYS - 1
+    # a row ends a full window when the 29 steps before it are consecutive days of the same coin
+    next_day = np.cumsum(np.r_[0, same & (step == 1)])
+    banded = np.cumsum(np.r_[0, in_band])
+    end = np.arange(span, n)
+    full = np.zeros(n, dtype=bool)
+    full[span:] = (next_day[end + 1] - next_day[end + 1 - span] == span) & (
+        banded[end + 1] - banded[end - span] == span + 1
+    )
+    usd = pc.equal(cur, "usd").to_numpy(zero_copy_only=False)
+    return pa.array(full & usd, pa.bool_())
+
+
+def _pairs(daily: pa.Table) -> int:
+    return daily.select(["coin_id", "vs_currency"]).group_by(["coin_id", "vs_currency"]).aggregate([]).num_rows
 
 
 def _levels(rows: pa.Table, previous: dict[str, float]) -> pa.Array:

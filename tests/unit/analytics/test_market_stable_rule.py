@@ -1,0 +1,93 @@
+"""The stablecoin rule computed in one pass equals the SQL window it replaces (and market_daily with it)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from geckolake.analytics import market
+from geckolake.analytics.config import AnalyticsConfig
+from geckolake.lake.catalog import new_duckdb
+
+START = date(2025, 1, 1)
+
+
+def daily_rows(rng: np.random.Generator) -> pa.Table:
+    """Coins near 1 USD with gaps, out-of-band days, null and NaN closes; coins whose calendars touch."""
+    rows: list[dict[str, object]] = []
+
+    def coin(coin_id: str, cur: str, first: int, closes: list[float | None]) -> None:
+        for i, c in enumerate(closes):
+            if c is not None and np.isinf(c):
+                continue  # inf marks a missing day (no row)
+            d = START + timedelta(days=first + i)
+            cap = None if i % 17 == 5 else float(rng.uniform(1e6, 1e9))
+            ret = float(rng.normal(0, 0.01))
+            rows.append(
+                {"coin_id": coin_id, "vs_currency": cur, "date": d, "close": c, "market_cap": cap, "volume": 1e5}
+                | {"return_1d": ret, "log_return_1d": np.log1p(ret)}
+            )
+
+    band = [float(rng.uniform(0.985, 1.015)) for _ in range(80)]
+    coin("a-pegged", "usd", 0, band)
+    coin("a-pegged", "eur", 0, band)  # the rule is for usd only
+    coin("b-gap", "usd", 0, [*band[:40], float("inf"), *band[41:]])
+    coin("c-out", "usd", 0, [*band[:50], 1.03, *band[51:]])
+    coin("d-null", "usd", 0, [*band[:20], None, *band[21:]])
+    coin("e-nan", "usd", 0, [*band[:60], float("nan"), *band[61:]])
+    coin("f-edge", "usd", 0, [0.98] * 35 + [1.02] * 35)
+    coin("g-before", "usd", 0, band[:20])  # g's last day and h's first day are consecutive
+    coin("h-after", "usd", 20, band[:25])
+    coin("i-short", "usd", 5, band[:29])
+    coin("tether", "usd", 0, [float(x) for x in rng.uniform(0.9, 1.1, 70)])  # stable by id, not by rule
+    coin("z-volatile", "usd", 0, [float(x) for x in rng.uniform(10, 20, 70)])
+    table = pa.Table.from_pylist(rows)
+    return table.sort_by([("vs_currency", "ascending"), ("coin_id", "ascending"), ("date", "ascending")])
+
+
+def window_rule(daily: pa.Table) -> list[bool]:
+    con = new_duckdb()
+    try:
+        con.register("daily", daily.append_column("row", pa.array(np.arange(daily.num_rows))))
+        sql = f"SELECT {market._STABLE_RULE_SQL} AS rule FROM daily ORDER BY row"
+        return [r[0] for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def test_one_pass_rule_equals_the_window() -> None:
+    daily = daily_rows(np.random.default_rng(3))
+    got = market._stable_by_rule(daily)
+    assert got is not None
+    want = window_rule(daily)
+    assert got.to_pylist() == want
+    assert 0 < sum(want) < len(want)  # both outcomes occur
+
+
+def test_input_not_sorted_or_repeated_falls_back_to_the_window() -> None:
+    daily = daily_rows(np.random.default_rng(3))
+    assert market._stable_by_rule(daily.take(np.random.default_rng(1).permutation(daily.num_rows))) is None
+    assert market._stable_by_rule(pa.concat_tables([daily.slice(0, 10), daily.slice(9)])) is None  # a repeated day
+    # a coin's rows in two runs (each sorted by date) would hide a window that spans both
+    first, second = daily.slice(0, 40), daily.slice(40, 40)
+    split = pa.concat_tables([first.slice(0, 20), second, first.slice(20)])
+    assert market._stable_by_rule(split) is None
+    assert market._stable_by_rule(daily.slice(0, 0)) is None
+
+
+@pytest.mark.parametrize("since", [START, START + timedelta(days=45)])
+def test_market_daily_same_with_either_rule(since: date, monkeypatch: pytest.MonkeyPatch) -> None:
+    daily = daily_rows(np.random.default_rng(5))
+    glb = pa.table({"updated_at": pa.array([], pa.timestamp("us", "UTC"))})
+    glb = glb.append_column("total_market_cap", pa.array([], pa.map_(pa.string(), pa.float64())))
+    glb = glb.append_column("total_volume", pa.array([], pa.map_(pa.string(), pa.float64())))
+    glb = glb.append_column("market_cap_percentage", pa.array([], pa.map_(pa.string(), pa.float64())))
+    cfg = AnalyticsConfig(stablecoins=frozenset({"tether"}))
+    fast = market.market_daily(daily, glb, since, {}, cfg)
+    monkeypatch.setattr(market, "_stable_by_rule", lambda _: None)
+    slow = market.market_daily(daily, glb, since, {}, cfg)
+    assert fast.equals(slow)
+    assert any(v for v in fast["stablecoin_share"].to_pylist())
