@@ -71,8 +71,25 @@ class Check:
             return f"(SELECT * FROM {q(self.table)} WHERE _run_id = {lit(ctx.run_id)})"
         return q(self.table)
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every table the check's query names (the runner creates views for these only)."""
+        return (self.table,)
+
+    @property
+    def counted(self) -> bool:
+        """The verdict is the count of ``bad_rows_sql`` (so the runner may count it with others)."""
+        return type(self).evaluate is Check.evaluate
+
+    def row_condition(self) -> str | None:
+        """For a check whose bad rows are ``SELECT * FROM src WHERE cond``: cond (else None)."""
+        return None
+
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
-        raise NotImplementedError
+        cond = self.row_condition()
+        if cond is None:
+            raise NotImplementedError
+        return f"SELECT * FROM {src} WHERE {cond}"
 
     def describe(self) -> str:
         return self.name
@@ -80,12 +97,17 @@ class Check:
     def evaluate(self, con: duckdb.DuckDBPyConnection, ctx: CheckContext, has_run_id: bool) -> Outcome:
         sql = self.bad_rows_sql(ctx, self.source(ctx, has_run_id))
         n = (con.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,))[0]
+        return self.outcome(con, ctx, has_run_id, int(n))
+
+    def outcome(self, con: duckdb.DuckDBPyConnection, ctx: CheckContext, has_run_id: bool, n: int) -> Outcome:
+        """The verdict for ``n`` bad rows (counted here or by the runner), with a sample of them."""
         sample: list[dict[str, object]] = []
         if n:
+            sql = self.bad_rows_sql(ctx, self.source(ctx, has_run_id))
             cur = con.execute(f"SELECT * FROM ({sql}) LIMIT 5")
             cols = [d[0] for d in cur.description or []]
             sample = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-        return Outcome(int(n), f"{n} bad row(s): {self.describe()}" if n else "ok", sample)
+        return Outcome(n, f"{n} bad row(s): {self.describe()}" if n else "ok", sample)
 
 
 @dataclass(frozen=True)
@@ -109,9 +131,8 @@ class NotNull(Check):
     kind: str = "not_null"
     scoped: bool = True
 
-    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
-        cond = " OR ".join(f"{q(c)} IS NULL" for c in self.columns)
-        return f"SELECT * FROM {src} WHERE {cond}"
+    def row_condition(self) -> str:
+        return " OR ".join(f"{q(c)} IS NULL" for c in self.columns)
 
     def describe(self) -> str:
         return f"null in {', '.join(self.columns)}"
@@ -125,13 +146,13 @@ class InRange(Check):
     kind: str = "range"
     scoped: bool = True
 
-    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+    def row_condition(self) -> str:
         conds = []
         if self.min is not None:
             conds.append(f"{q(self.column)} < {self.min}")
         if self.max is not None:
             conds.append(f"{q(self.column)} > {self.max}")
-        return f"SELECT * FROM {src} WHERE {' OR '.join(conds)}"
+        return " OR ".join(conds)
 
     def describe(self) -> str:
         lo = "" if self.min is None else f"{self.min:g} ≤ "
@@ -146,9 +167,9 @@ class Accepted(Check):
     kind: str = "accepted_values"
     scoped: bool = True
 
-    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+    def row_condition(self) -> str:
         listing = ", ".join(lit(v) for v in self.values)
-        return f"SELECT * FROM {src} WHERE {q(self.column)} IS NOT NULL AND {q(self.column)} NOT IN ({listing})"
+        return f"{q(self.column)} IS NOT NULL AND {q(self.column)} NOT IN ({listing})"
 
     def describe(self) -> str:
         return f"{self.column} not in {{{', '.join(self.values)}}}"
@@ -163,10 +184,9 @@ class Ordered(Check):
     kind: str = "ordered"
     scoped: bool = True
 
-    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+    def row_condition(self) -> str:
         pairs = zip(self.columns, self.columns[1:], strict=False)
-        conds = [f"{q(a)} > {q(b)} + {self.tolerance} * abs({q(b)})" for a, b in pairs]
-        return f"SELECT * FROM {src} WHERE {' OR '.join(conds)}"
+        return " OR ".join(f"{q(a)} > {q(b)} + {self.tolerance} * abs({q(b)})" for a, b in pairs)
 
     def describe(self) -> str:
         return f"{' ≤ '.join(self.columns)} violated"
@@ -181,6 +201,10 @@ class References(Check):
     ref_column: str = "coin_id"
     kind: str = "references"
     scoped: bool = True
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.table, self.ref_table)
 
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
         return (
@@ -244,6 +268,10 @@ class PriceMatchesHistory(Check):
     kind: str = "consistency"
     severity: Severity = "warn"
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.table, "silver.price_history", "silver.sparkline_prices")
+
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
         tol = ctx.price_tolerance
         return f"""
@@ -273,6 +301,10 @@ class RowCountAnomaly(Check):
     kind: str = "row_count"
     severity: Severity = "warn"
     gating: bool = False
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return ("ops.pipeline_runs",)
 
     def evaluate(self, con: duckdb.DuckDBPyConnection, ctx: CheckContext, has_run_id: bool) -> Outcome:
         current = ctx.run_rows.get(self.table)

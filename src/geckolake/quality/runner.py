@@ -15,6 +15,8 @@ import pyarrow as pa
 from geckolake.quality.checks import Check, CheckContext, checks_for
 
 if TYPE_CHECKING:
+    import duckdb
+
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
 
@@ -99,48 +101,99 @@ def run_checks(
     """Evaluate checks (all declared, or of ``tables`` / ``kinds``) on the current snapshots.
 
     A check that cannot be evaluated (e.g. a table missing) fails with the reason as detail.
+    The checks of one table are counted by one query (see :func:`_count_together`).
     """
-    import duckdb
-
     selected = list(checks) if checks is not None else checks_for(tables)
     if kinds is not None:
         selected = [c for c in selected if c.kind in kinds]
-    con = lake.connect_duckdb()
-    results: list[CheckResult] = []
+    reads = {name for c in selected for name in (c.table, *c.reads)}
+    con = lake.connect_duckdb(tables=sorted(reads))
+    verdicts: dict[int, CheckResult] = {}
     try:
-        for check in selected:
-            tdef = lake.defs.get(check.table)
+        by_table: dict[str, list[int]] = {}
+        for i, check in enumerate(selected):
+            by_table.setdefault(check.table, []).append(i)
+        for table, members in by_table.items():
+            tdef = lake.defs.get(table)
             has_run_id = tdef is not None and "_run_id" in tdef.schema.names
-            if check.table.startswith("bronze.") and ctx.run_id is None and has_run_id:
-                # bronze keeps every batch ever received; on demand, audit the latest run's rows
-                row = con.execute(
-                    f"SELECT _run_id FROM {check.table} ORDER BY _fetched_at DESC NULLS LAST LIMIT 1"
-                ).fetchone()
-                scoped = CheckContext(**{**ctx.__dict__, "run_id": row[0] if row else None})
-            else:
-                scoped = ctx
-            try:
-                out = check.evaluate(con, scoped, has_run_id)
-                passed, n, detail, sample = out.failing_rows == 0, out.failing_rows, out.detail, out.sample
-            except duckdb.Error as e:
-                log.warning("check %s.%s could not run: %s", check.table, check.name, e)
-                passed, n, detail, sample = False, 0, f"check could not run: {e}".splitlines()[0], []
-            results.append(
-                CheckResult(
-                    check.table,
-                    check.name,
-                    check.kind,
-                    check.severity,
-                    passed,
-                    n,
-                    detail,
-                    json.dumps(sample, default=str),
-                    check.gating,
-                )
-            )
+            scoped = _table_context(con, table, ctx, has_run_id)
+            counts = _count_together(con, [selected[i] for i in members], scoped, has_run_id)
+            for i, n in zip(members, counts, strict=True):
+                verdicts[i] = _verdict(con, selected[i], scoped, has_run_id, n)
     finally:
         con.close()
-    return CheckReport(uuid.uuid4().hex[:12], datetime.now(UTC), results)
+    return CheckReport(uuid.uuid4().hex[:12], datetime.now(UTC), [verdicts[i] for i in range(len(selected))])
+
+
+def _table_context(con: duckdb.DuckDBPyConnection, table: str, ctx: CheckContext, has_run_id: bool) -> CheckContext:
+    if table.startswith("bronze.") and ctx.run_id is None and has_run_id:
+        # bronze keeps every batch ever received; on demand, audit the latest run's rows
+        row = con.execute(f"SELECT _run_id FROM {table} ORDER BY _fetched_at DESC NULLS LAST LIMIT 1").fetchone()
+        return CheckContext(**{**ctx.__dict__, "run_id": row[0] if row else None})
+    return ctx
+
+
+def _count_together(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], ctx: CheckContext, has_run_id: bool
+) -> list[int | None]:
+    """Bad-row counts of one table's checks in one query (None: the check counts on its own).
+
+    Row-condition checks on the same rows become ``count(*) FILTER (WHERE cond)`` of one scan;
+    other counted checks a ``count(*)`` subquery each. When the query fails, every check counts
+    alone, so a check that cannot run fails with its own error as before.
+    """
+    import duckdb
+
+    scans: dict[str, list[tuple[int, str]]] = {}
+    subqueries: list[str] = []
+    for i, check in enumerate(checks):
+        if not check.counted:
+            continue
+        src = check.source(ctx, has_run_id)
+        cond = check.row_condition()
+        if cond is not None:
+            scans.setdefault(src, []).append((i, cond))
+        else:
+            subqueries.append(f"(SELECT count(*) AS n{i} FROM ({check.bad_rows_sql(ctx, src)}))")
+    for src, conds in scans.items():
+        counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{i}" for i, cond in conds)
+        subqueries.append(f"(SELECT {counts} FROM {src})")
+    if not subqueries:
+        return [None] * len(checks)
+    try:
+        cur = con.execute(f"SELECT * FROM {', '.join(subqueries)}")
+        row = cur.fetchone()
+    except duckdb.Error as e:
+        log.debug("checks of %s counted one by one: %s", checks[0].table, e)
+        return [None] * len(checks)
+    names = [d[0] for d in cur.description or []]
+    found = {int(name[1:]): int(n) for name, n in zip(names, row or (), strict=True)}
+    return [found.get(i) for i in range(len(checks))]
+
+
+def _verdict(
+    con: duckdb.DuckDBPyConnection, check: Check, ctx: CheckContext, has_run_id: bool, n: int | None
+) -> CheckResult:
+    """``check``'s result from its count ``n`` (None: evaluated here)."""
+    import duckdb
+
+    try:
+        out = check.evaluate(con, ctx, has_run_id) if n is None else check.outcome(con, ctx, has_run_id, n)
+        passed, failing, detail, sample = out.failing_rows == 0, out.failing_rows, out.detail, out.sample
+    except duckdb.Error as e:
+        log.warning("check %s.%s could not run: %s", check.table, check.name, e)
+        passed, failing, detail, sample = False, 0, f"check could not run: {e}".splitlines()[0], []
+    return CheckResult(
+        check.table,
+        check.name,
+        check.kind,
+        check.severity,
+        passed,
+        failing,
+        detail,
+        json.dumps(sample, default=str),
+        check.gating,
+    )
 
 
 def record_results(lake: Lake, report: CheckReport, run_id: str | None) -> None:
