@@ -48,13 +48,42 @@ def _trailing(values: np.ndarray, shape: tuple[int, int], w: int) -> np.ndarray:
     return out
 
 
-def _rolling_std(x: np.ndarray, w: int) -> np.ndarray:
+@dataclass
+class _Moments:
+    """Per window (as :func:`_windows` stacks them): full or not, mean, deviations, sample variance.
+
+    Computed once and shared by the measures over the same windows of the same input (volatility,
+    Sharpe, covariance), each value by the same operations as when computed on its own.
+    """
+
+    ok: np.ndarray
+    mean: np.ndarray
+    dev: np.ndarray
+    var: np.ndarray
+
+
+def _moments(x: np.ndarray, w: int) -> _Moments:
     win = _windows(x, w)
-    ok = full_rows(win)
     mean = win.sum(axis=1) / w
     dev = win - mean[:, None]
-    var = (dev * dev).sum(axis=1) / (w - 1)
-    return _trailing(np.where(ok, np.sqrt(var), np.nan), x.shape, w)
+    return _Moments(full_rows(win), mean, dev, (dev * dev).sum(axis=1) / (w - 1))
+
+
+def _std_of(m: _Moments, shape: tuple[int, int], w: int) -> np.ndarray:
+    return _trailing(np.where(m.ok, np.sqrt(m.var), np.nan), shape, w)
+
+
+def _cov_of(mx: _Moments, my: _Moments, shape: tuple[int, int], w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample covariance and both sample variances over windows where both inputs are full."""
+    ok = mx.ok & my.ok
+    cov = np.where(ok, (mx.dev * my.dev).sum(axis=1) / (w - 1), np.nan)
+    vx = np.where(ok, mx.var, np.nan)
+    vy = np.where(ok, my.var, np.nan)
+    return _trailing(cov, shape, w), _trailing(vx, shape, w), _trailing(vy, shape, w)
+
+
+def _rolling_std(x: np.ndarray, w: int) -> np.ndarray:
+    return _std_of(_moments(x, w), x.shape, w)
 
 
 def _rolling_mean(x: np.ndarray, w: int) -> np.ndarray:
@@ -63,14 +92,7 @@ def _rolling_mean(x: np.ndarray, w: int) -> np.ndarray:
 
 
 def _rolling_cov(x: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    wx, wy = _windows(x, w), _windows(y, w)
-    ok = full_rows(wx) & full_rows(wy)
-    dx = wx - (wx.sum(axis=1) / w)[:, None]
-    dy = wy - (wy.sum(axis=1) / w)[:, None]
-    cov = np.where(ok, (dx * dy).sum(axis=1) / (w - 1), np.nan)
-    vx = np.where(ok, (dx * dx).sum(axis=1) / (w - 1), np.nan)
-    vy = np.where(ok, (dy * dy).sum(axis=1) / (w - 1), np.nan)
-    return _trailing(cov, x.shape, w), _trailing(vx, x.shape, w), _trailing(vy, x.shape, w)
+    return _cov_of(_moments(x, w), _moments(y, w), x.shape, w)
 
 
 def _max_drawdown(close: np.ndarray, w: int) -> np.ndarray:
@@ -178,15 +200,16 @@ def _measures(m: _Stack, risk_free_rate: float) -> dict[str, np.ndarray]:
         nan = np.full(shape, np.nan)
         return dict.fromkeys(MEASURES, nan)
     cols: dict[str, np.ndarray] = {}
+    risk = _moments(m.log_ret, RISK_WINDOW)  # the 90-day windows of log returns serve four measures
+    sd = _std_of(risk, shape, RISK_WINDOW)
     for w in VOL_WINDOWS:
-        cols[f"vol_{w}d"] = _rolling_std(m.log_ret, w) * ANNUAL
+        cols[f"vol_{w}d"] = (sd if w == RISK_WINDOW else _rolling_std(m.log_ret, w)) * ANNUAL
     for w in DRAWDOWN_WINDOWS:
         cols[f"max_drawdown_{w}d"] = _max_drawdown(m.close, w)
-    sd = _rolling_std(m.log_ret, RISK_WINDOW)
-    mean = _rolling_mean(m.log_ret, RISK_WINDOW)
+    mean = _trailing(np.where(risk.ok, risk.mean, np.nan), shape, RISK_WINDOW)
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["sharpe_90d"] = np.where(sd > 0, (mean - risk_free_rate / 365.0) / sd * ANNUAL, np.nan)
-        cov, var_c, var_b = _rolling_cov(m.log_ret, m.bench_log_ret, RISK_WINDOW)
+        cov, var_c, var_b = _cov_of(risk, _moments(m.bench_log_ret, RISK_WINDOW), shape, RISK_WINDOW)
         cols["beta_btc_90d"] = np.where(var_b > 0, cov / var_b, np.nan)
         cols["corr_btc_90d"] = np.where((var_b > 0) & (var_c > 0), cov / np.sqrt(var_c * var_b), np.nan)
     cols["var_95_1d"], cols["es_95_1d"] = _historical_var_es(m.ret, RISK_WINDOW, VAR_LEVEL)
