@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geckolake.analytics.config import AnalyticsConfig
+from geckolake.analytics.ranking import top_by_cap
 from geckolake.lake.catalog import Lake, new_duckdb
 
 INDEX_BASE = 100.0
@@ -57,12 +58,15 @@ glb AS (
     WHERE g.total_market_cap[c.vs_currency] IS NOT NULL
     GROUP BY ALL
 ),
-weights AS (
-    SELECT
-        coin_id, vs_currency, date + 1 AS date, market_cap AS w,
-        row_number() OVER (PARTITION BY vs_currency, date ORDER BY market_cap DESC, coin_id) AS rk
+tops AS (
+    SELECT vs_currency, date + 1 AS date, {top_by_cap} AS top
     FROM daily
     WHERE market_cap > 0
+    GROUP BY vs_currency, date
+),
+weights AS (
+    SELECT t.coin_id, vs_currency, date, t.w, rk
+    FROM (SELECT vs_currency, date, unnest(top) AS t, generate_subscripts(top, 1) AS rk FROM tops)
 ),
 idx AS (
     SELECT
@@ -111,8 +115,11 @@ def market_daily(
         rule = _stable_by_rule(daily)
         con.register("daily", daily if rule is None else daily.append_column("stable_rule", rule))
         con.register("global_market", global_market)
+        size = int(cfg.index_size)
         sql = _SQL.format(
-            stable_rule=_STABLE_RULE_SQL if rule is None else "stable_rule", index_size=int(cfg.index_size)
+            stable_rule=_STABLE_RULE_SQL if rule is None else "stable_rule",
+            index_size=size,
+            top_by_cap=top_by_cap("{'coin_id': coin_id, 'w': market_cap}", size),
         )
         out = con.execute(sql, {"stables": sorted(cfg.stablecoins), "since": since}).to_arrow_table()
     finally:

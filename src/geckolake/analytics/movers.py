@@ -12,18 +12,22 @@ from datetime import date
 import pyarrow as pa
 
 from geckolake.analytics.config import AnalyticsConfig
+from geckolake.analytics.ranking import top_by_cap
 from geckolake.lake.catalog import new_duckdb
 
 HORIZONS = (("1d", 1), ("7d", 7), ("30d", 30))
 
 _SQL = """
-WITH u AS (
-    SELECT
-        coin_id, vs_currency, date, close,
-        row_number() OVER (PARTITION BY vs_currency, date ORDER BY market_cap DESC, coin_id) AS universe_rank
+WITH tops AS (
+    SELECT vs_currency, date, {top_by_cap} AS top
     FROM daily
     WHERE date >= $since AND market_cap IS NOT NULL AND close IS NOT NULL
-    QUALIFY universe_rank <= {universe}
+    GROUP BY vs_currency, date
+),
+u AS (
+    SELECT t.coin_id, vs_currency, date, t.close, universe_rank
+    FROM (SELECT vs_currency, date, unnest(top) AS t, generate_subscripts(top, 1) AS universe_rank FROM tops)
+    WHERE universe_rank <= {universe}
 ),
 -- The base date is a column before the join so that the join is a plain hash equi-join (an
 -- expression in the ON clause made DuckDB 1.5 plan a far slower join: 0.25 s vs 0.03 s here).
@@ -56,7 +60,9 @@ FROM ranked WHERE bottom_pos <= {count}
 def top_movers(daily: pa.Table, since: date, cfg: AnalyticsConfig) -> pa.Table:
     """gold.top_movers rows for the days from ``since`` on."""
     horizons = ", ".join(f"('{name}', {days})" for name, days in HORIZONS)
-    sql = _SQL.format(universe=int(cfg.movers_universe), count=int(cfg.movers_count), horizons=horizons)
+    universe = int(cfg.movers_universe)
+    top = top_by_cap("{'coin_id': coin_id, 'close': close}", universe)
+    sql = _SQL.format(universe=universe, count=int(cfg.movers_count), horizons=horizons, top_by_cap=top)
     con = new_duckdb()
     try:
         con.register("daily", daily)
