@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.ranking import top_by_cap
+from geckolake.analytics.series import run_starts
 from geckolake.lake.catalog import Lake, new_duckdb
 
 INDEX_BASE = 100.0
@@ -149,9 +150,8 @@ def _stable_by_rule(daily: pa.Table) -> pa.Array | None:
     n = daily.num_rows
     if n == 0:
         return None
-    coin, cur = daily["coin_id"], daily["vs_currency"]
     day = pc.cast(daily["date"], pa.int32()).to_numpy().astype(np.int64)
-    same = np.r_[False, ~pc.or_(pc.not_equal(coin[1:], coin[:-1]), pc.not_equal(cur[1:], cur[:-1])).to_numpy()]
+    same = ~run_starts(daily)
     step = np.r_[0, np.diff(day)]
     if (same & (step <= 0)).any() or int((~same).sum()) != _pairs(daily):
         return None  # not sorted, or a coin's rows split or repeated: the window is the reference
@@ -166,7 +166,7 @@ def _stable_by_rule(daily: pa.Table) -> pa.Array | None:
     full[span:] = (next_day[end + 1] - next_day[end + 1 - span] == span) & (
         banded[end + 1] - banded[end - span] == span + 1
     )
-    usd = pc.equal(cur, "usd").to_numpy(zero_copy_only=False)
+    usd = pc.fill_null(pc.equal(daily["vs_currency"], "usd"), False).to_numpy(zero_copy_only=False)
     return pa.array(full & usd, pa.bool_())
 
 

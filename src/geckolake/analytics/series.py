@@ -50,36 +50,58 @@ class Series:
         return (d - self.first).days
 
 
+def run_starts(data: pa.Table) -> np.ndarray:
+    """Per row: whether its (coin, currency) differs from the previous row's (row 0: True).
+
+    Arrow compares the strings (no Python objects per row); a null equals a null, as ``None !=
+    None`` is False.
+    """
+    if data.num_rows == 0:
+        return np.zeros(0, dtype=bool)
+    changed = pc.or_(*(_differs(data[c][1:], data[c][:-1]) for c in ("coin_id", "vs_currency")))
+    return np.r_[True, changed.to_numpy(zero_copy_only=False)]
+
+
+def _differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
+    ne = pc.not_equal(a, b)
+    return pc.if_else(pc.is_null(ne), pc.not_equal(pc.is_null(a), pc.is_null(b)), ne)
+
+
 def iter_series(data: pa.Table) -> Iterator[Series]:
-    """One :class:`Series` per (coin, currency) of ``data`` (as :func:`load_daily` returns it)."""
+    """One :class:`Series` per (coin, currency) of ``data`` (as :func:`load_daily` returns it).
+
+    Every series' dense arrays are slices of one buffer per column, filled in one scatter for all
+    coins (per-coin allocation dominated with thousands of short series).
+    """
     if data.num_rows == 0:
         return
     day = pc.cast(data["date"], pa.int32()).to_numpy().astype(np.int64)  # days since 1970-01-01
-    coin = data["coin_id"].to_numpy(zero_copy_only=False)
-    cur = data["vs_currency"].to_numpy(zero_copy_only=False)
-    new = np.r_[True, (coin[1:] != coin[:-1]) | (cur[1:] != cur[:-1])]
-    starts = np.flatnonzero(new)
+    starts = np.flatnonzero(run_starts(data))
     ends = np.r_[starts[1:], data.num_rows]
-    cols = {c: pc.fill_null(pc.cast(data[c], pa.float64()), np.nan).to_numpy() for c in _DENSE}
-    for a, b in zip(starts, ends, strict=True):
-        pos = day[a:b] - day[a]
-        n = int(pos[-1]) + 1
-        dense = {}
-        for c, values in cols.items():
-            arr = np.full(n, np.nan)
-            arr[pos] = values[a:b]
-            dense[c] = arr
-        has = np.zeros(n, dtype=bool)
-        has[pos] = True
+    first = day[starts]
+    length = day[ends - 1] - first + 1
+    offset = np.r_[0, np.cumsum(length)[:-1]]
+    run = np.repeat(np.arange(len(starts)), ends - starts)
+    at = offset[run] + day - first[run]
+    dense = {}
+    for c in _DENSE:
+        values = np.full(int(length.sum()), np.nan)
+        values[at] = pc.fill_null(pc.cast(data[c], pa.float64()), np.nan).to_numpy()
+        dense[c] = values
+    has = np.zeros(int(length.sum()), dtype=bool)
+    has[at] = True
+    coins = [str(c) for c in data["coin_id"].take(starts).to_pylist()]
+    currencies = [str(c) for c in data["vs_currency"].take(starts).to_pylist()]
+    for i, (o, n) in enumerate(zip(offset.tolist(), length.tolist(), strict=True)):
         yield Series(
-            str(coin[a]),
-            str(cur[a]),
-            _EPOCH + timedelta(days=int(day[a])),
-            has,
-            dense["close"],
-            dense["market_cap"],
-            dense["return_1d"],
-            dense["log_return_1d"],
+            coins[i],
+            currencies[i],
+            _EPOCH + timedelta(days=int(first[i])),
+            has[o : o + n],
+            dense["close"][o : o + n],
+            dense["market_cap"][o : o + n],
+            dense["return_1d"][o : o + n],
+            dense["log_return_1d"][o : o + n],
         )
 
 
