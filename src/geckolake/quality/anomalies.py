@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from geckolake.ops.settings import QualitySettings
 
 
+SOURCE = "silver.market_snapshots"
+
+
 @dataclass(frozen=True)
 class Anomaly:
     kind: str
@@ -40,12 +43,12 @@ def _sql(qs: QualitySettings, run_id: str | None) -> str:
     scope = "WHERE _run_id = $run_id" if run_id is not None else ""
     w = int(qs.anomaly_window)
     return f"""
-    WITH touched AS (SELECT DISTINCT coin_id, vs_currency FROM silver.market_snapshots {scope}),
+    WITH touched AS (SELECT DISTINCT coin_id, vs_currency FROM {SOURCE} {scope}),
     recent AS (
         SELECT s.coin_id, s.vs_currency, s.snapshot_ts, s.current_price AS price, s.total_volume AS volume,
                s.market_cap AS cap, s.circulating_supply AS supply,
                row_number() OVER (PARTITION BY s.coin_id, s.vs_currency ORDER BY s.snapshot_ts DESC) AS n
-        FROM silver.market_snapshots s SEMI JOIN touched t ON s.coin_id = t.coin_id AND s.vs_currency = t.vs_currency
+        FROM {SOURCE} s SEMI JOIN touched t ON s.coin_id = t.coin_id AND s.vs_currency = t.vs_currency
         QUALIFY n <= {w + 1}
     ),
     returns AS (
@@ -69,7 +72,7 @@ def _sql(qs: QualitySettings, run_id: str | None) -> str:
 
 def detect(lake: Lake, qs: QualitySettings, run_id: str | None = None) -> list[Anomaly]:
     """Anomalies in the latest snapshot of each coin (of ``run_id``'s coins, or all)."""
-    con = lake.connect_duckdb()
+    con = lake.connect_duckdb(tables=[SOURCE])  # the only table the query reads: no views for the others
     try:
         cur = con.execute(_sql(qs, run_id), {"run_id": run_id} if run_id is not None else {})
         cols = [d[0] for d in cur.description or []]
