@@ -16,12 +16,13 @@ import pyarrow.compute as pc
 
 from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.ranking import top_by_cap
-from geckolake.analytics.series import run_starts
+from geckolake.analytics.series import sorted_runs
 from geckolake.lake.catalog import Lake, new_duckdb
 
 INDEX_BASE = 100.0
 STABLE_BAND = (0.98, 1.02)
 STABLE_DAYS = 30
+_EPOCH = date(1970, 1, 1)
 
 _SQL = """
 WITH d AS (
@@ -34,9 +35,9 @@ days AS (
     SELECT
         vs_currency,
         date,
-        list_sum(list(market_cap ORDER BY coin_id) FILTER (WHERE market_cap IS NOT NULL)) AS summed_cap,
-        list_sum(list(volume ORDER BY coin_id) FILTER (WHERE volume IS NOT NULL)) AS summed_volume,
-        list_sum(list(market_cap ORDER BY coin_id) FILTER (WHERE stable AND market_cap IS NOT NULL)) AS stable_cap,
+        {summed_cap} AS summed_cap,
+        {summed_volume} AS summed_volume,
+        {stable_cap} AS stable_cap,
         max(market_cap) FILTER (WHERE coin_id = 'bitcoin') AS btc_cap,
         max(market_cap) FILTER (WHERE coin_id = 'ethereum') AS eth_cap,
         count(*) AS coins,
@@ -111,50 +112,73 @@ def market_daily(
     ``previous_levels``: per currency, the index level of the last day before ``since`` (absent:
     the index starts at 100 on the first day).
     """
+    size = int(cfg.index_size)
+    stables = sorted(cfg.stablecoins)
     con = new_duckdb()
     try:
-        rule = _stable_by_rule(daily)
-        con.register("daily", daily if rule is None else daily.append_column("stable_rule", rule))
+        fast = _precomputed(daily, stables, since)
+        con.register("daily", daily if fast is None else _with_columns(daily, fast))
         con.register("global_market", global_market)
-        size = int(cfg.index_size)
         sql = _SQL.format(
-            stable_rule=_STABLE_RULE_SQL if rule is None else "stable_rule",
+            **(_FALLBACK if fast is None else _PRECOMPUTED),
             index_size=size,
             top_by_cap=top_by_cap("{'coin_id': coin_id, 'w': market_cap}", size),
         )
-        out = con.execute(sql, {"stables": sorted(cfg.stablecoins), "since": since}).to_arrow_table()
+        out = con.execute(sql, {"stables": stables, "since": since}).to_arrow_table()
     finally:
         con.close()
     return out.set_column(out.schema.get_field_index("index_level"), "index_level", _levels(out, previous_levels))
 
 
-# The stablecoin rule as a window (any row order); :func:`_stable_by_rule` computes the same in one
-# pass when the rows come as load_daily sorts them, without DuckDB sorting 30-day frames per coin.
+# The stablecoin rule and the per-day sums as SQL (any row order); :func:`_precomputed` gives the
+# same values in one pass over rows sorted as load_daily sorts them, without DuckDB sorting 30-day
+# frames per coin and every day's coins for the ordered sums.
 _WINDOW = f"""(
     PARTITION BY coin_id, vs_currency ORDER BY date
     RANGE BETWEEN INTERVAL {STABLE_DAYS - 1} DAYS PRECEDING AND CURRENT ROW
 )"""
-_STABLE_RULE_SQL = f"""(
-    vs_currency = 'usd'
-    AND count(close) OVER {_WINDOW} = {STABLE_DAYS}
-    AND min(close) OVER {_WINDOW} >= {STABLE_BAND[0]} AND max(close) OVER {_WINDOW} <= {STABLE_BAND[1]}
-)"""
+_FALLBACK = {
+    "stable_rule": f"""(
+        vs_currency = 'usd'
+        AND count(close) OVER {_WINDOW} = {STABLE_DAYS}
+        AND min(close) OVER {_WINDOW} >= {STABLE_BAND[0]} AND max(close) OVER {_WINDOW} <= {STABLE_BAND[1]}
+    )""",
+    "summed_cap": "list_sum(list(market_cap ORDER BY coin_id) FILTER (WHERE market_cap IS NOT NULL))",
+    "summed_volume": "list_sum(list(volume ORDER BY coin_id) FILTER (WHERE volume IS NOT NULL))",
+    "stable_cap": "list_sum(list(market_cap ORDER BY coin_id) FILTER (WHERE stable AND market_cap IS NOT NULL))",
+}
+# every row of a day carries that day's sums: any one of them is the day's
+_SUMS = ("summed_cap", "summed_volume", "stable_cap")
+_PRECOMPUTED = {"stable_rule": "stable_rule"} | {name: f"any_value({name})" for name in _SUMS}
 
 
-def _stable_by_rule(daily: pa.Table) -> pa.Array | None:
+def _precomputed(daily: pa.Table, stables: list[str], since: date) -> dict[str, pa.Array] | None:
+    """Per row: the stablecoin rule and its day's sums (the :data:`_FALLBACK` values); None unless sorted."""
+    starts = sorted_runs(daily)
+    if starts is None:
+        return None
+    rule = _stable_by_rule(daily, ~starts)
+    stable = pc.fill_null(pc.is_in(daily["coin_id"], pa.array(stables, pa.string())), False).to_numpy(
+        zero_copy_only=False
+    )
+    return {"stable_rule": pa.array(rule, pa.bool_())} | _day_sums(daily, stable | rule, since)
+
+
+def _with_columns(daily: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
+    for name, values in columns.items():
+        daily = daily.append_column(name, values)
+    return daily
+
+
+def _stable_by_rule(daily: pa.Table, same: np.ndarray) -> np.ndarray:
     """Per row: a usd row whose coin has a close in the band on each of the 30 days ending on its date.
 
-    Exactly :data:`_STABLE_RULE_SQL` (counts and comparisons, no arithmetic on prices), for rows
-    sorted by currency, coin and date with one row per coin and day; None for other input.
+    The window rule of :data:`_FALLBACK` by counts and comparisons (no arithmetic on prices), for
+    sorted rows; ``same``: the row continues the previous row's coin.
     """
     n = daily.num_rows
-    if n == 0:
-        return None
     day = pc.cast(daily["date"], pa.int32()).to_numpy().astype(np.int64)
-    same = ~run_starts(daily)
     step = np.r_[0, np.diff(day)]
-    if (same & (step <= 0)).any() or int((~same).sum()) != _pairs(daily):
-        return None  # not sorted, or a coin's rows split or repeated: the window is the reference
     close = pc.fill_null(pc.cast(daily["close"], pa.float64()), np.nan).to_numpy()
     in_band = (close >= STABLE_BAND[0]) & (close <= STABLE_BAND[1])  # NaN and null: out
     span = STABLE_DAYS - 1
@@ -166,12 +190,44 @@ def _stable_by_rule(daily: pa.Table) -> pa.Array | None:
     full[span:] = (next_day[end + 1] - next_day[end + 1 - span] == span) & (
         banded[end + 1] - banded[end - span] == span + 1
     )
-    usd = pc.fill_null(pc.equal(daily["vs_currency"], "usd"), False).to_numpy(zero_copy_only=False)
-    return pa.array(full & usd, pa.bool_())
+    return full & pc.equal(daily["vs_currency"], "usd").to_numpy(zero_copy_only=False)
 
 
-def _pairs(daily: pa.Table) -> int:
-    return daily.select(["coin_id", "vs_currency"]).group_by(["coin_id", "vs_currency"]).aggregate([]).num_rows
+def _day_sums(daily: pa.Table, stable: np.ndarray, since: date) -> dict[str, pa.Array]:
+    """Per row, its (currency, day)'s sums of caps, volumes and stablecoin caps (null when none).
+
+    DuckDB's ``list_sum`` adds a list's values one by one onto 0.0; ``np.add.at`` adds each row
+    onto its day's total in row order, which within a day is coin order for sorted rows: the same
+    additions in the same order, so bit for bit the :data:`_FALLBACK` sums.
+    """
+    day = pc.cast(daily["date"], pa.int32()).to_numpy().astype(np.int64)
+    cur = daily["vs_currency"]
+    currency = np.cumsum(np.r_[0, pc.not_equal(cur[1:], cur[:-1]).to_numpy(zero_copy_only=False)])
+    first = int(day.min())
+    group = currency * (int(day.max()) - first + 1) + (day - first)
+    counted = day >= (since - _EPOCH).days
+    cap, cap_ok = _values(daily["market_cap"])
+    volume, volume_ok = _values(daily["volume"])
+    out = {}
+    for name, values, ok in (
+        ("summed_cap", cap, cap_ok),
+        ("summed_volume", volume, volume_ok),
+        ("stable_cap", cap, cap_ok & stable),
+    ):
+        use = counted & ok
+        total = np.zeros(int(group.max()) + 1)
+        np.add.at(total, group[use], values[use])
+        present = np.bincount(group[use], minlength=len(total)) > 0
+        out[name] = pa.array(total[group], mask=~present[group], type=pa.float64())
+    return out
+
+
+def _values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Float values (0.0 where null) and validity."""
+    return (
+        pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(),
+        pc.is_valid(column).to_numpy(zero_copy_only=False),
+    )
 
 
 def _levels(rows: pa.Table, previous: dict[str, float]) -> pa.Array:

@@ -62,6 +62,26 @@ def run_starts(data: pa.Table) -> np.ndarray:
     return np.r_[True, changed.to_numpy(zero_copy_only=False)]
 
 
+def sorted_runs(data: pa.Table) -> np.ndarray | None:
+    """:func:`run_starts` when ``data`` is sorted as :func:`load_daily` sorts it, else None.
+
+    Sorted: no null coin, currency or date; runs strictly ascending by (currency, coin) in byte
+    order (so each pair is one run, and a day's rows come in coin order); days strictly increasing
+    within a run (one row per coin and day).
+    """
+    if data.num_rows == 0 or any(data[c].null_count for c in ("coin_id", "vs_currency", "date")):
+        return None
+    starts = run_starts(data)
+    day = pc.cast(data["date"], pa.int32()).to_numpy()
+    if (np.diff(day)[~starts[1:]] <= 0).any():
+        return None
+    at = pa.array(np.flatnonzero(starts))
+    cur, coin = data["vs_currency"].take(at), data["coin_id"].take(at)
+    later_currency = pc.less(cur[:-1], cur[1:])
+    later_coin = pc.and_(pc.equal(cur[:-1], cur[1:]), pc.less(coin[:-1], coin[1:]))
+    return starts if pc.all(pc.or_(later_currency, later_coin)).as_py() in (True, None) else None
+
+
 def _differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
     ne = pc.not_equal(a, b)
     return pc.if_else(pc.is_null(ne), pc.not_equal(pc.is_null(a), pc.is_null(b)), ne)
