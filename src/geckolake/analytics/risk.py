@@ -251,9 +251,10 @@ def _assemble(parts: list[tuple[Series, np.ndarray]], values: dict[str, np.ndarr
     return pa.table(out)
 
 
-# Cells of the largest window matrix computed at once: coins are batched up to this (8 MB of
-# float64) so that numpy's per-call cost is shared without the arrays outgrowing the caches.
-_CHUNK_CELLS = 1 << 20
+# Cells of the largest window matrix computed at once: coins are batched up to this (2 MB of
+# float64) so that numpy's per-call cost is shared without the arrays outgrowing the caches
+# (measured: 2 MB 5-15 % faster than 8 MB or 32 MB, on 10M points and on W0).
+_CHUNK_CELLS = 1 << 18
 _ALL_WINDOWS = (*VOL_WINDOWS, *DRAWDOWN_WINDOWS, RISK_WINDOW)
 
 
