@@ -27,7 +27,33 @@ def load_daily(lake: Lake, start: date | None) -> pa.Table:
     if start is not None:
         row_filter = GreaterThanOrEqual("date", start.isoformat())  # type: ignore[call-arg,misc,arg-type]
     data = lake.read("gold.coin_daily", row_filter, DAILY_COLUMNS)
-    return data.sort_by([("vs_currency", "ascending"), ("coin_id", "ascending"), ("date", "ascending")])
+    return data.take(sort_order(data))
+
+
+def sort_order(data: pa.Table) -> np.ndarray:
+    """The row order of ``data.sort_by`` on currency, coin and date (ascending, nulls last, stable).
+
+    The strings are ranked once per distinct value and the rows sorted on one integer key: about
+    half the time of sorting the strings row by row.
+    """
+    key = np.zeros(data.num_rows, dtype=np.int64)
+    if data.num_rows == 0:  # no chunks to encode
+        return key
+    for name in ("vs_currency", "coin_id", "date"):
+        rank, size = _ranks(data[name])
+        key = key * size + rank
+    return np.argsort(key, kind="stable")
+
+
+def _ranks(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Per row, the ascending rank of its value among the column's distinct values (null: last)."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    values = encoded.dictionary
+    rank_of = np.empty(len(values) + 1, dtype=np.int64)
+    rank_of[pc.sort_indices(values).to_numpy()] = np.arange(len(values))
+    rank_of[len(values)] = len(values)
+    index = pc.fill_null(encoded.indices, len(values)).to_numpy()
+    return rank_of[index], len(values) + 1
 
 
 @dataclass

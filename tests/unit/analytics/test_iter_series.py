@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geckolake.analytics.series import _DENSE, _EPOCH, Series, iter_series, run_starts
+from geckolake.analytics.series import _DENSE, _EPOCH, Series, iter_series, run_starts, sort_order
 
 
 def reference_iter_series(data: pa.Table) -> Iterator[Series]:
@@ -75,3 +75,25 @@ def test_run_starts_compares_nulls_as_equal() -> None:
     data = pa.table({"coin_id": ["a", "a", None, None, "b"], "vs_currency": ["usd"] * 4 + [None]})
     assert run_starts(data).tolist() == [True, False, True, False, True]
     assert list(iter_series(data.slice(0, 0))) == []
+
+
+def test_sort_order_is_arrows_stable_sort_with_nulls_last() -> None:
+    rng = np.random.default_rng(5)
+    n = 3000
+    coins = [None if rng.random() < 0.02 else f"c{int(rng.integers(0, 60))}" for _ in range(n)]
+    currencies = [None if rng.random() < 0.02 else ["usd", "eur", "btc"][int(rng.integers(0, 3))] for _ in range(n)]
+    days = [
+        None if rng.random() < 0.02 else date(2025, 1, 1) + timedelta(days=int(rng.integers(0, 30))) for _ in range(n)
+    ]
+    data = pa.table(
+        {"coin_id": coins, "vs_currency": currencies, "date": pa.array(days, pa.date32()), "row": np.arange(n)}
+    )
+    data = pa.concat_tables([data.slice(0, 1000), data.slice(1000)])  # chunked, as a scan returns it
+    want = data.sort_by([("vs_currency", "ascending"), ("coin_id", "ascending"), ("date", "ascending")])
+    assert data.take(sort_order(data)).equals(want)  # the "row" column: ties keep their order
+
+
+def test_sort_order_of_an_empty_scan() -> None:
+    schema = pa.schema([("coin_id", pa.large_string()), ("vs_currency", pa.large_string()), ("date", pa.date32())])
+    empty = pa.Table.from_batches([], schema=schema)  # no chunks at all, as a scan of an empty table
+    assert len(sort_order(empty)) == 0
