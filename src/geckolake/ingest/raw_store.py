@@ -89,6 +89,9 @@ class RawStore:
         """
         try:
             with self._fs.open_input_stream(self._abs(raw_path), compression=None) as f:
-                return igzip.decompress(f.read())  # 2.5x zlib's speed: replay reads every file
+                data = f.read()
+            if not data:  # gzip readers return b"" for it; a landed file always has a gzip header
+                raise EOFError("the file is empty")
+            return igzip.decompress(data)  # 2.5x zlib's speed: replay reads every file
         except _UNREADABLE as e:  # BadGzipFile is an OSError
             raise LakeError(f"raw file {raw_path} is unreadable: {e}", hint="the lake's raw folder is damaged") from e

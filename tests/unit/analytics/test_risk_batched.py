@@ -105,18 +105,6 @@ def ref_historical_var_es(ret: np.ndarray, w: int, level: float = 0.95) -> tuple
     return trailing(var, n, w), trailing(es, n, w)
 
 
-def ref_aligned(s: Series, bench: Series | None) -> np.ndarray:
-    """The benchmark's log returns on ``s``'s dense calendar (NaN where it has none)."""
-    out = np.full(len(s.close), np.nan)
-    if bench is None:
-        return out
-    offset = (s.first - bench.first).days
-    lo, hi = max(0, -offset), min(len(out), len(bench.log_ret) - offset)
-    if hi > lo:
-        out[lo:hi] = bench.log_ret[lo + offset : hi + offset]
-    return out
-
-
 def ref_measures(s: Series, bench: Series | None, risk_free_rate: float = 0.0) -> dict[str, np.ndarray]:
     """Every gold.coin_risk measure of ``s`` on its dense calendar (NaN where not defined)."""
     n = len(s.close)
@@ -132,7 +120,8 @@ def ref_measures(s: Series, bench: Series | None, risk_free_rate: float = 0.0) -
     mean = ref_rolling_mean(s.log_ret, risk.RISK_WINDOW)
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["sharpe_90d"] = np.where(sd > 0, (mean - risk_free_rate / 365.0) / sd * risk.ANNUAL, np.nan)
-        cov, var_c, var_b = ref_rolling_cov(s.log_ret, ref_aligned(s, bench), risk.RISK_WINDOW)
+        # The benchmark alignment is not part of the batching: the reference uses the library's.
+        cov, var_c, var_b = ref_rolling_cov(s.log_ret, risk._aligned(s, bench), risk.RISK_WINDOW)
         cols["beta_btc_90d"] = np.where(var_b > 0, cov / var_b, np.nan)
         cols["corr_btc_90d"] = np.where((var_b > 0) & (var_c > 0), cov / np.sqrt(var_c * var_b), np.nan)
     cols["var_95_1d"], cols["es_95_1d"] = ref_historical_var_es(s.ret, risk.RISK_WINDOW)
