@@ -248,7 +248,7 @@ def plan_cmd(
 @app.command()
 @friendly_errors
 def replay(lake: LakeOpt = None, config: ConfigOpt = None) -> None:
-    """Rebuild bronze, silver and gold from the raw files, without calling the API."""
+    """Rebuild bronze, silver and gold from the raw files, no API calls (gated runs stay out of silver and gold)."""
     from geckolake.ingest.replay import replay as do_replay
     from geckolake.lake.catalog import open_lake
     from geckolake.lake.lock import writer_lock
