@@ -6,6 +6,9 @@ input window); rows before ``since`` are kept. Each value depends only on its ow
 result is the same as a full rebuild (tested by content hash). gold.category_daily is small and
 rewritten whole.
 
+A refresh whose run stopped before it finished is repaired by the next one, in full (see
+:mod:`geckolake.analytics.source_mark`).
+
 Forecasts and backtests are a separate, slower job (:func:`refresh_forecasts`, ``geckolake forecast``,
 the scheduler's daily ``history`` job): fitting models once a day is enough for a daily series, and
 keeping it out of every run keeps a run's cost in proportion to the data it brought (statsforecast's
@@ -24,7 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geckolake.analytics import categories, correlations, market, movers, risk
+from geckolake.analytics import categories, correlations, market, movers, risk, source_mark
 from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily, month_of
 from geckolake.lake.catalog import Lake, isin
@@ -45,12 +48,22 @@ def refresh_analytics(
     """Recompute the analytics tables; returns the rows written per table.
 
     ``full``: rebuild everything from gold.coin_daily. Otherwise recompute the days from
-    ``since`` on (nothing when ``since`` is None: the run touched no day). ``forecasts``: also fit
-    the forecasts (see :func:`refresh_forecasts`).
+    ``since`` on (nothing when ``since`` is None: the run touched no day), or everything when the
+    analytics were last computed from another snapshot of gold.coin_daily than its current one (an
+    earlier refresh did not finish). ``forecasts``: also fit the forecasts (see
+    :func:`refresh_forecasts`).
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
     """
+    source = source_mark.source_snapshot(lake)
+    if not full and not source_mark.is_current(lake):
+        log.warning(
+            "the analytics were computed from an older %s (a run stopped before refreshing them, or the "
+            "gate restored gold): refreshing them in full",
+            source_mark.SOURCE,
+        )
+        full = True
     if not full and since is None:
         return {}
     cfg = config or AnalyticsConfig()
@@ -87,6 +100,7 @@ def refresh_analytics(
 
     if forecasts:
         rows.update(_forecasts(lake, series, cfg, full))
+    source_mark.mark(lake, source)
     log.info("analytics refreshed in %.2fs (%s): %s", time.perf_counter() - started, "full" if full else since, rows)
     return rows
 

@@ -59,6 +59,7 @@ def _bronze_merged(lake: Lake, name: str) -> bool:
 
 def compact(lake: Lake, settings: MaintenanceSettings, tables: list[str] | None = None) -> MaintenanceReport:
     """Rewrite tables (or partitions) with more than ``small_file_count`` files; content is unchanged."""
+    from geckolake.analytics import source_mark
     from geckolake.lake.catalog import isin
 
     report = MaintenanceReport()
@@ -76,6 +77,7 @@ def compact(lake: Lake, settings: MaintenanceSettings, tables: list[str] | None 
             report.files_after[name] = total
             continue
         table = lake.table(name)
+        before = table.current_snapshot()
         column = table.schema().find_field(table.spec().fields[0].source_id).name if table.spec().fields else None
         if column is None:
             lake.replace(name, lake.read(name))
@@ -83,6 +85,8 @@ def compact(lake: Lake, settings: MaintenanceSettings, tables: list[str] | None 
             data = lake.read(name, isin(column, crowded))
             if data.num_rows:
                 lake.overwrite_partitions(name, data)
+        if name == source_mark.SOURCE:
+            source_mark.carry_over(lake, None if before is None else before.snapshot_id)
         bronze_compacted |= name.startswith("bronze.")
         report.files_after[name] = sum(_files_by_partition(lake, name).values())
         log.info("compacted %s: %d → %d files", name, total, report.files_after[name])

@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.compute as pc
 from tests.unit.analytics.builders import START, market, write_market
 
+from geckolake.analytics import source_mark
 from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.refresh import WINDOWED, refresh_analytics
 from geckolake.lake.catalog import Lake
 from geckolake.lake.testing import bronze_batch
+from geckolake.ops.maintenance import compact
+from geckolake.ops.settings import MaintenanceSettings
 from geckolake.transform.runner import apply_batch
 
 CFG = AnalyticsConfig(index_size=3, movers_universe=4, movers_count=2, correlation_coins=4)
@@ -70,3 +73,38 @@ def test_category_daily_from_silver(lake: Lake) -> None:
     assert got[1]["market_cap"] == 1e12 + 1 and got[1]["return_1d"] == 0.015 and got[1]["volume"] == 5e10
     assert got[1]["coin_count"] is None and got[1]["top_3_coins_id"] == ["bitcoin", "ethereum"]
     assert pc.sum(lake.read("gold.coin_risk")["vol_7d"]).as_py() is None
+
+
+
+def test_a_refresh_that_never_happened_is_repaired_by_the_next_one(lake: Lake) -> None:
+    """A run stopped after its commits, before its refresh: the next run's refresh rebuilds in full."""
+    prices = market(100)
+    report = write_market(lake, prices, (START, START + timedelta(days=95)))
+    refresh_analytics(lake, since=report.first_day, config=CFG, forecasts=False)
+    assert source_mark.is_current(lake)
+    for day in range(96, 100):
+        d = START + timedelta(days=day)
+        report = write_market(lake, prices, (d, d))
+        apply_batch(lake, categories_batch(day), None)
+        if day == 97:  # this day's run was killed after its commits
+            assert not source_mark.is_current(lake)
+            continue
+        refresh_analytics(lake, since=report.first_day, config=CFG, forecasts=False)
+        assert source_mark.is_current(lake)
+    repaired = {name: lake.content_hash(name) for name in TABLES}
+    refresh_analytics(lake, full=True, config=CFG, forecasts=False)
+    assert {name: lake.content_hash(name) for name in TABLES} == repaired
+
+
+def test_compaction_keeps_the_analytics_current(lake: Lake) -> None:
+    report = write_market(lake, market(40))
+    rows = lake.read(source_mark.SOURCE)
+    parts = [rows.take(list(range(i, rows.num_rows, 4))) for i in range(4)]
+    lake.replace(source_mark.SOURCE, parts)  # the same rows in more files
+    refresh_analytics(lake, since=report.first_day, config=CFG, forecasts=False)
+    before = source_mark.source_snapshot(lake)
+    assert source_mark.is_current(lake)
+    report = compact(lake, MaintenanceSettings(small_file_count=2), [source_mark.SOURCE])
+    assert report.files_after[source_mark.SOURCE] < report.files_before[source_mark.SOURCE]
+    assert source_mark.source_snapshot(lake) != before
+    assert source_mark.is_current(lake)
