@@ -79,10 +79,11 @@ PYCACHE = os.path.join(tempfile.gettempdir(), "geckolake-bench-pycache")
 def child_env(**extra: str) -> dict[str, str]:
     """Environment for timed child processes: bytecode caching on, as after any ``pip install``.
 
-    Some shells (this project's CI machine among them) set PYTHONDONTWRITEBYTECODE=1 and the
-    virtualenv then has no ``__pycache__``: every process would recompile geckolake and its
-    dependencies (~3 s). Children write and reuse bytecode under a temporary PYTHONPYCACHEPREFIX
-    instead (nothing is written into the repository); run each command once untimed to warm it.
+    Some shells (this project's CI machine among them) set PYTHONDONTWRITEBYTECODE=1; a virtualenv
+    made before ``make setup`` compiled bytecode then has no ``__pycache__`` and every process would
+    recompile geckolake and its dependencies (~3 s). Children write and reuse bytecode under a
+    temporary PYTHONPYCACHEPREFIX instead (nothing is written into the repository), whatever the
+    venv holds; run each command once untimed to warm it.
     GECKOLAKE_* and COINGECKO_* variables of the caller are dropped so only ``extra`` configures.
     """
     env = {
