@@ -48,22 +48,15 @@ def refresh_analytics(
     """Recompute the analytics tables; returns the rows written per table.
 
     ``full``: rebuild everything from gold.coin_daily. Otherwise recompute the days from
-    ``since`` on (nothing when ``since`` is None: the run touched no day), or everything when the
-    analytics were last computed from another snapshot of gold.coin_daily than its current one (an
-    earlier refresh did not finish). ``forecasts``: also fit the forecasts (see
-    :func:`refresh_forecasts`).
+    ``since`` on (nothing when ``since`` is None: the run touched no day). A run asks for ``full``
+    when, before its commits, the analytics lagged gold.coin_daily (``source_mark.is_current``: an
+    earlier run stopped before its refresh). Records the snapshot of gold.coin_daily it read.
+    ``forecasts``: also fit the forecasts (see :func:`refresh_forecasts`).
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
     """
     source = source_mark.source_snapshot(lake)
-    if not full and not source_mark.is_current(lake):
-        log.warning(
-            "the analytics were computed from an older %s (a run stopped before refreshing them, or the "
-            "gate restored gold): refreshing them in full",
-            source_mark.SOURCE,
-        )
-        full = True
     if not full and since is None:
         return {}
     cfg = config or AnalyticsConfig()

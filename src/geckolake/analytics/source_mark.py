@@ -3,8 +3,8 @@
 The analytics are derived after a run's commits, so a run can stop (killed, disk full) with
 gold.coin_daily committed and the analytics not refreshed. The next run recomputes only the days
 it touched and would never repair the others. Every refresh therefore records the snapshot of
-gold.coin_daily it read, as a property of that table; a refresh that finds another snapshot
-current rebuilds the analytics in full (:func:`geckolake.analytics.refresh.refresh_analytics`).
+gold.coin_daily it read, as a property of that table. A run that finds, before its own commits,
+another snapshot current refreshes the analytics in full (``Run._read_existing``).
 
 A table property rather than a file beside the catalog: it lives with the table in any catalog
 (SQLite or Glue) and costs one metadata commit per refresh.

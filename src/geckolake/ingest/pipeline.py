@@ -152,6 +152,7 @@ class Run:
         self.result = RunResult(self.run_id, "running")
         self._lake: Lake | None = None
         self._analytics_since: date | None = None  # earliest day the run's batches touched
+        self._analytics_full = False  # the analytics lagged gold before this run (see source_mark)
         # operations: per-phase ledger (ops.task_runs) and the gate's last good snapshots
         from geckolake.ops.ledger import TaskLedger
 
@@ -290,7 +291,16 @@ class Run:
         """
         if not (self.settings.lake / "catalog.db").exists():
             return None
+        from geckolake.analytics import source_mark
+
         lake, snapshots = _open(self.settings.lake)
+        if not source_mark.is_current(lake):
+            log.warning(
+                "the analytics lag %s (a run stopped before refreshing them, or the gate restored gold): "
+                "this run refreshes them in full",
+                source_mark.SOURCE,
+            )
+            self._analytics_full = True
         return lake, snapshots, planner.read_lake_state(lake, self.settings.vs_currency)
 
     # --- the run --------------------------------------------------------------------------------
@@ -334,7 +344,7 @@ class Run:
         from geckolake.analytics.refresh import refresh_analytics
 
         with self.ledger.task("analytics", count_calls=False) as task:
-            refreshed = refresh_analytics(self.lake, since=self._analytics_since)
+            refreshed = refresh_analytics(self.lake, since=self._analytics_since, full=self._analytics_full)
             task.rows_out = sum(refreshed.values())
         for name, n in refreshed.items():
             self.result.rows[name] = self.result.rows.get(name, 0) + n
