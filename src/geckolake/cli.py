@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # help texts name settings sections like [maintenance]: not rich markup
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -575,7 +576,9 @@ def metrics(lake: LakeOpt = None, config: ConfigOpt = None, as_of: AsOfOpt = Non
     sys.stdout.write(exposition(open_lake(settings.lake), settings))
 
 
-alert_app = typer.Typer(help="Alert channels ([alerts] in geckolake.toml).", no_args_is_help=True)
+alert_app = typer.Typer(
+    help="Alert channels ([alerts] in geckolake.toml).", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(alert_app, name="alert")
 
 
@@ -608,29 +611,49 @@ def compact(
     config: ConfigOpt = None,
     tables: Annotated[list[str] | None, typer.Option("--table", help="only this table; repeatable")] = None,
     expire: Annotated[bool, typer.Option("--expire/--no-expire", help="also expire old snapshots")] = True,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep/--no-sweep",
+            help="also delete files no snapshot references, older than [maintenance] orphan_min_age_hours",
+        ),
+    ] = True,
 ) -> None:
-    """Compact small data files and expire snapshots beyond [maintenance] retention (takes the writer lock)."""
+    """Compact small data files, expire snapshots beyond [maintenance] retention and delete orphan files
+    (takes the writer lock)."""
+    from datetime import timedelta
+
     from rich.table import Table
 
     from geckolake.lake.catalog import open_lake
     from geckolake.lake.lock import writer_lock
     from geckolake.ops.maintenance import compact as do_compact
     from geckolake.ops.maintenance import expire as do_expire
+    from geckolake.ops.orphans import SweepReport, sweep_orphans
 
     settings = _settings(config, lake=lake)
     _require_lake(settings.lake)
+    m = settings.maintenance
     with writer_lock(settings.lake):
         opened = open_lake(settings.lake)
-        report = do_compact(opened, settings.maintenance, tables or None)
-        expired = do_expire(opened, settings.maintenance, settings.now(), tables or None) if expire else {}
-    table = Table("table", "files before", "files after", "snapshots expired", title="maintenance")
+        report = do_compact(opened, m, tables or None)
+        expired = do_expire(opened, m, settings.now(), tables or None) if expire else {}
+        orphans = (
+            sweep_orphans(opened, timedelta(hours=m.orphan_min_age_hours), tables or None) if sweep else SweepReport()
+        )
+    table = Table(
+        "table", "files before", "files after", "snapshots expired", "orphan files deleted", title="maintenance"
+    )
     for name, before in report.files_before.items():
         after = report.files_after.get(name, before)
-        if after != before or expired.get(name):
-            table.add_row(name, str(before), str(after), str(expired.get(name, 0)))
+        if after != before or expired.get(name) or orphans.files.get(name):
+            table.add_row(name, str(before), str(after), str(expired.get(name, 0)), str(orphans.files.get(name, 0)))
     console = _console()
     console.print(table)
-    for name, why in report.skipped.items():
+    if orphans.files:
+        freed = sum(orphans.bytes.values()) / 2**20
+        console.print(f"deleted {sum(orphans.files.values())} orphan files ({freed:,.1f} MiB)")
+    for name, why in [*report.skipped.items(), *orphans.skipped.items()]:
         console.print(f"[yellow]skipped {name}:[/] {why}")
 
 

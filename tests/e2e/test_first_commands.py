@@ -43,3 +43,12 @@ def test_help_is_fast_and_lists_every_command() -> None:
     for command in ("run", "plan", "replay", "tables", "sql", "runs", "demo", "simulator"):
         assert command in proc.stdout
     assert shutil.which("make") is not None
+
+
+def test_help_prints_settings_sections_and_defaults_in_brackets() -> None:
+    """Help texts name settings like [maintenance] and defaults like [usd]; rich markup used to eat them."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    run = subprocess.run([*GECKOLAKE, "run", "--help"], capture_output=True, text=True, timeout=30, env=env)
+    assert "[env GECKOLAKE_LAKE; default ./lake]" in run.stdout and "[usd]" in run.stdout
+    compact = subprocess.run([*GECKOLAKE, "compact", "--help"], capture_output=True, text=True, timeout=30, env=env)
+    assert "[maintenance] orphan_min_age_hours" in compact.stdout

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
-from tests.e2e.support import NOW, Cli
+from tests.e2e.support import NOW, Cli, lake_hashes
 from tests.integration.ops.servers import webhook_listener
 
 
@@ -58,3 +59,24 @@ def test_alert_test_without_channels_says_what_to_set(cli: Cli) -> None:
     proc = cli("alert", "test")
     assert proc.returncode == 1
     assert "no alert channel configured" in proc.stderr and "alerts.webhook_url" in proc.stderr
+
+
+def test_compact_expires_and_sweeps_orphans_keeping_the_content(cli: Cli) -> None:
+    args = ("run", "--coins", "50", "--history-coins", "3", "--history-days", "30")
+    cli(*args, check=True)
+    cli(*args, "--as-of", (NOW + timedelta(days=1)).isoformat(), check=True)  # rewrites some partitions
+    content = lake_hashes(cli.lake)
+    warehouse = cli.lake / "warehouse"
+    files_before = sum(1 for p in warehouse.rglob("*") if p.is_file())
+
+    # snapshot times are wall-clock times, so retention is judged against the real clock here
+    real_now = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    retention = {"keep_snapshots_hours": 0, "keep_last_snapshots": 1, "orphan_min_age_hours": 0}
+    out = cli("compact", GECKOLAKE_MAINTENANCE=json.dumps(retention), GECKOLAKE_AS_OF=real_now, check=True)
+
+    assert re.search(r"deleted \d+ orphan files \([\d.]+ MiB\)", out.stdout), out.stdout
+    files_after = sum(1 for p in warehouse.rglob("*") if p.is_file())
+    assert files_after < files_before
+    assert lake_hashes(cli.lake) == content
+    again = cli("compact", GECKOLAKE_MAINTENANCE=json.dumps(retention), GECKOLAKE_AS_OF=real_now, check=True)
+    assert "orphan files (" not in again.stdout  # nothing left to sweep

@@ -1,12 +1,12 @@
-"""Small-file hygiene: compaction of small data files and expiry of old snapshots.
+"""Small-file hygiene: compaction of small data files, expiry of old snapshots, orphan sweep.
 
 Frequent jobs (markets every 5 minutes, prices every minute) add one small file per table per
 run. :func:`compact` rewrites a table (or, for partitioned tables, each partition) holding more
 than ``small_file_count`` files into one file per partition, in one overwrite commit: same rows,
 fewer files. :func:`expire` drops snapshots older than ``keep_snapshots_hours`` while keeping the
 newest ``keep_last_snapshots`` (time travel within that window keeps working). Expiry removes
-snapshot metadata only; unreferenced data files stay on disk until an orphan-file sweep (not
-implemented yet).
+snapshot metadata only; :func:`geckolake.ops.orphans.sweep_orphans` then deletes the files no
+retained snapshot references, once older than ``orphan_min_age_hours``.
 
 Bronze tables are compacted only when fully merged into silver (their current snapshot is the
 one the last ``ops.transform_log`` row recorded), and a new log row records the compacted
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from geckolake.ops.orphans import SweepReport, sweep_orphans
+
 if TYPE_CHECKING:
     from geckolake.lake.catalog import Lake
     from geckolake.ops.settings import MaintenanceSettings
@@ -35,6 +37,7 @@ class MaintenanceReport:
     files_after: dict[str, int] = field(default_factory=dict)
     expired: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    orphans: SweepReport = field(default_factory=SweepReport)
 
 
 def _files_by_partition(lake: Lake, name: str) -> dict[object, int]:
@@ -118,7 +121,8 @@ def expire(lake: Lake, settings: MaintenanceSettings, now: datetime, tables: lis
 def maintain(
     lake: Lake, settings: MaintenanceSettings, now: datetime, tables: list[str] | None = None
 ) -> MaintenanceReport:
-    """Compact, then expire snapshots."""
+    """Compact, expire snapshots, then sweep the files nothing references any more."""
     report = compact(lake, settings, tables)
     report.expired = expire(lake, settings, now, tables)
+    report.orphans = sweep_orphans(lake, timedelta(hours=settings.orphan_min_age_hours), tables)
     return report

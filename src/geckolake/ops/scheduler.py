@@ -3,7 +3,7 @@
 * **Jobs** (``[schedule.jobs.<name>]``: ``cron``, ``kind``, ``enabled``): ``markets`` (a run with history
   and extras off), ``history`` (the full run: markets, daily history, extras, then gold and the
   analytics refresh, then the forecasts and backtests, in that order), ``prices`` (one ``/simple/price`` poll),
-  ``maintenance`` (compaction + snapshot expiry) and ``watch`` (freshness checks + alerts).
+  ``maintenance`` (compaction + snapshot expiry + orphan sweep) and ``watch`` (freshness checks + alerts).
 * **One job at a time**: a single worker thread runs jobs in fire order (the lake has one writer
   anyway). A job whose previous fire is still queued or running is **skipped** and logged.
 * **Missed runs** (the scheduler was down, or the loop woke late): no backlog. Policy

@@ -86,8 +86,11 @@ class ScheduleSettings(_Section):
 
 
 class MaintenanceSettings(_Section):
-    """Compaction and snapshot expiry."""
+    """Compaction, snapshot expiry and the orphan-file sweep."""
 
     small_file_count: int = Field(default=8, ge=2, description="compact a table (or partition) above this many files")
     keep_snapshots_hours: float = Field(default=168.0, ge=0, description="time travel kept, hours")
     keep_last_snapshots: int = Field(default=5, ge=1, description="always keep at least this many snapshots")
+    orphan_min_age_hours: float = Field(
+        default=24.0, ge=0, description="delete files no snapshot references once older than this, hours"
+    )
