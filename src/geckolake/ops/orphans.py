@@ -10,8 +10,8 @@ statistics file, or any retained snapshot's manifest list, manifests and data or
 (deleted manifest entries included, as Iceberg's own ``remove_orphan_files`` does). Everything
 else under the table's location that is older than ``min_age`` is deleted. The age guard keeps
 files a reader opened recently; the writer lock (taken by every caller) keeps out a commit in
-flight. Listing and deleting go through PyArrow's filesystem layer, so the same code serves local
-folders and S3.
+flight. Listing and deleting go through the table's own PyArrow filesystem (the one PyIceberg
+writes with, configured by the catalog), and paths are compared in the form PyIceberg gives them.
 
 A table whose metadata cannot be fully read is skipped, never swept: a missing manifest would make
 its data files look unreferenced.
@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
 
 from pyarrow import fs as pafs
+from pyiceberg.io.pyarrow import PyArrowFileIO
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -57,13 +57,17 @@ def sweep_orphans(
     cutoff = time.time() - min_age.total_seconds()
     for name in tables or lake.table_names():
         table = lake.table(name)
+        if not isinstance(table.io, PyArrowFileIO):
+            report.skipped[name] = f"its file IO is {type(table.io).__name__}, not PyArrow's; nothing deleted"
+            continue
         try:
-            referenced = {_fs_path(p) for p in referenced_files(table)}
+            referenced = {fs_path(p) for p in referenced_files(table)}
         except (OSError, ValueError) as e:  # unreadable manifest: never guess
             report.skipped[name] = f"cannot read its metadata ({e}); nothing deleted"
             log.warning("orphan sweep skipped %s: %s", name, e)
             continue
-        filesystem, root = pafs.FileSystem.from_uri(table.location())
+        scheme, netloc, root = PyArrowFileIO.parse_location(table.location())
+        filesystem = table.io.fs_by_scheme(scheme, netloc)
         infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
         orphans = [
             info
@@ -107,9 +111,6 @@ def referenced_files(table: Table) -> set[str]:
     return paths | seen
 
 
-def _fs_path(uri: str) -> str:
-    """``uri`` as PyArrow's filesystem names it: a local path, or ``bucket/key`` for object stores."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return unquote(parsed.path) if parsed.scheme else uri
-    return f"{parsed.netloc}{unquote(parsed.path)}"
+def fs_path(location: str) -> str:
+    """``location`` as the table's PyArrow filesystem names it (a local path, or ``bucket/key``)."""
+    return PyArrowFileIO.parse_location(location)[2]

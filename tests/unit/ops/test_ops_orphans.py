@@ -12,7 +12,7 @@ import pytest
 
 from geckolake.lake.catalog import Lake, open_lake
 from geckolake.ops.maintenance import compact, expire
-from geckolake.ops.orphans import _fs_path, referenced_files, sweep_orphans
+from geckolake.ops.orphans import fs_path, referenced_files, sweep_orphans
 from geckolake.ops.settings import MaintenanceSettings
 
 NAME = "ops.pipeline_runs"
@@ -23,7 +23,7 @@ def files_under(path: Path) -> set[str]:
 
 
 def table_dir(lake: Lake) -> Path:
-    return Path(_fs_path(lake.table(NAME).location()))
+    return Path(fs_path(lake.table(NAME).location()))
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def lake(tmp_path: Path) -> Lake:
 def test_the_sweep_leaves_exactly_the_referenced_files(lake: Lake) -> None:
     before = lake.content_hash(NAME)
     on_disk = files_under(table_dir(lake))
-    referenced = {_fs_path(p) for p in referenced_files(lake.table(NAME))}
+    referenced = {fs_path(p) for p in referenced_files(lake.table(NAME))}
     assert referenced < on_disk  # the expired snapshots' files are still there
 
     report = sweep_orphans(lake, timedelta(0), [NAME])
@@ -87,7 +87,7 @@ def test_dry_run_counts_and_deletes_nothing(lake: Lake) -> None:
 def test_a_table_with_an_unreadable_manifest_is_left_alone(lake: Lake) -> None:
     table = lake.table(NAME)
     manifest = table.current_snapshot().manifests(table.io)[0].manifest_path  # type: ignore[union-attr]
-    Path(_fs_path(manifest)).unlink()
+    Path(fs_path(manifest)).unlink()
     on_disk = files_under(table_dir(lake))
 
     report = sweep_orphans(lake, timedelta(0), [NAME])
