@@ -64,12 +64,18 @@ def friendly_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from geckolake.errors import GeckolakeError
+        from geckolake.errors import GeckolakeError, disk_full
 
         try:
             return fn(*args, **kwargs)
         except GeckolakeError as e:
             _console(stderr=True).print(f"[bold red]error:[/] {e}", markup=True, emoji=False)
+            raise typer.Exit(1) from None
+        except Exception as e:  # a full disk surfaces from PyArrow, SQLite or the OS, each its own way
+            full = disk_full(e, kwargs.get("lake"))
+            if full is None:
+                raise
+            _console(stderr=True).print(f"[bold red]error:[/] {full}", markup=True, emoji=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("interrupted: committed work is kept; run again to finish")

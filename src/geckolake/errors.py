@@ -17,13 +17,16 @@ Callers only ever meet these; third-party errors are translated at the boundary 
         ├── FetchFailed           a request still failing after every retry
         ├── ParseError            a body that is not what the endpoint promises
         ├── LakeError             the lake folder or catalog cannot be used
-        │   └── LakeLocked        another run is writing this lake
+        │   ├── LakeLocked        another run is writing this lake
+        │   └── DiskFull          the lake's disk (or quota) ran out mid-write
         └── QueryError            invalid SQL given to ``geckolake sql``
 
 Every message says what happened and what to do; none contains a secret.
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class GeckolakeError(Exception):
@@ -117,6 +120,40 @@ class LakeError(TerminalError):
 
 class LakeLocked(LakeError):
     """Another process is writing this lake."""
+
+
+class DiskFull(LakeError):
+    """The disk (or quota) holding the lake ran out while writing it."""
+
+
+# EFBIG too: a file-size limit (ulimit -f) is no room either.
+_NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NO_ROOM_TEXT = ("no space left on device", "database or disk is full", "disk quota exceeded", "file too large")
+
+
+def disk_full(error: BaseException, lake: object = None) -> DiskFull | None:
+    """A :class:`DiskFull` for ``error`` when it (or an error it wraps) says the disk is full, else None.
+
+    PyArrow, SQLite (through SQLAlchemy) and the OS each say it their own way, often wrapped.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        text = str(e).lower()
+        if (isinstance(e, OSError) and e.errno in _NO_ROOM_ERRNOS) or any(t in text for t in _NO_ROOM_TEXT):
+            detail = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            return DiskFull(
+                f"the disk holding the lake{f' {lake}' if lake else ''} is full ({detail})",
+                hint="free some space (or point --lake elsewhere) and run again: committed batches are kept, "
+                "an interrupted one is completed by the next run, and `geckolake compact` deletes the files "
+                "no snapshot needs",
+            )
+        todo += [e.__cause__, e.__context__, getattr(e, "orig", None)]
+    return None
 
 
 class QueryError(TerminalError):

@@ -1,11 +1,14 @@
-"""Bad input gets one clear line, a non-zero exit, and leaves the lake untouched (issue 3, point 10)."""
+"""Bad input gets one clear line, a non-zero exit, and leaves the lake untouched (issue 3, point 10);
+a full disk gets a clear error and loses nothing."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.e2e.support import Cli, SimFactory, base_env, tree_fingerprint
+from tests.e2e.support import Cli, SimFactory, base_env, lake_hashes, tree_fingerprint
 
 SMALL = ("--coins", "20", "--history-coins", "2", "--history-days", "10")
 
@@ -81,3 +84,34 @@ def test_a_second_writer_is_refused_with_a_clear_message(populated: Cli) -> None
     # readers are never blocked
     with writer_lock(populated.lake):
         assert populated("sql", "SELECT count(*) FROM silver.coins").returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 3 MB filesystem (tmpfs), grown to 300 MB with ``remount`` to "free space"."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("needs permission to mount a small tmpfs (root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_says_so_and_the_next_run_completes(tmp_path: Path, small_disk: Path, simulator: SimFactory) -> None:
+    args = ("run", "--coins", "500", "--history-coins", "50", "--history-days", "365")
+    lake = small_disk / "lake"
+    with simulator() as url:
+        Cli(tmp_path / "ref", url, base_env(tmp_path / "ref", url))(*args, check=True)
+        cli = Cli(lake, url, base_env(lake, url))
+        full = cli(*args)
+        assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+        error = full.stderr.strip().splitlines()[-1]
+        assert error.startswith(f"error: the disk holding the lake {lake} is full"), error
+        assert "free some space" in error
+
+        subprocess.run(["mount", "-o", "remount,size=300m", str(small_disk)], check=True)
+        cli(*args, check=True)
+    assert lake_hashes(lake) == lake_hashes(tmp_path / "ref")

@@ -39,6 +39,7 @@ from geckolake.errors import (
     GeckolakeError,
     LakeError,
     NotFound,
+    disk_full,
 )
 from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
@@ -488,13 +489,22 @@ def run_pipeline(
                 await client.aclose()
 
         try:
-            result = asyncio.run(go())
-            from geckolake.ops.hooks import after_run
+            try:
+                result = asyncio.run(go())
+                from geckolake.ops.hooks import after_run
 
-            after_run(run)
+                after_run(run)
+            except Exception as e:
+                full = disk_full(e, settings.lake)
+                if full is None:
+                    raise
+                raise full from e
         except (GeckolakeError, KeyboardInterrupt) as e:
             if not isinstance(e, AuthError | ApiError | ConfigError):
-                run.record(e)
+                try:
+                    run.record(e)
+                except Exception as failed:  # e.g. the disk is still full: keep the run's own error
+                    log.warning("could not record the failed run in ops.pipeline_runs: %s", failed)
             if isinstance(e, GeckolakeError):
                 from geckolake.ops.hooks import on_failure
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from geckolake.errors import GeckolakeError
-
 if TYPE_CHECKING:
     from geckolake.ingest.pipeline import Run
     from geckolake.ops.notifiers import Alert
@@ -73,5 +71,7 @@ def send(run: Run, to_send: list[Alert], *, use_lake: bool = True) -> None:
         dispatcher = AlertDispatcher(run.settings, run.lake if use_lake else None)
         for d in dispatcher.dispatch(to_send):
             log.info("alert %s: %s %s", d.alert.key, "sent" if d.sent else "not sent", d.reason)
-    except GeckolakeError as e:  # alerting must never turn a finished run into a failed one
-        log.warning("alerts not sent: %s", e)
+    # Alerting must never turn a finished run into a failed one, nor hide why a run failed (recording
+    # the alert can fail for the same reason the run did, e.g. a full disk).
+    except Exception as e:
+        log.warning("alerts not sent or not recorded: %s", e)
