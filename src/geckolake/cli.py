@@ -627,26 +627,20 @@ def compact(
 ) -> None:
     """Compact small data files, expire snapshots beyond [maintenance] retention and delete orphan files
     (takes the writer lock)."""
-    from datetime import timedelta
-
     from rich.table import Table
 
     from geckolake.lake.catalog import open_lake
     from geckolake.lake.lock import writer_lock
-    from geckolake.ops.maintenance import compact as do_compact
-    from geckolake.ops.maintenance import expire as do_expire
-    from geckolake.ops.orphans import SweepReport, sweep_orphans
+    from geckolake.ops.maintenance import maintain
 
     settings = _settings(config, lake=lake)
     _require_lake(settings.lake)
-    m = settings.maintenance
     with writer_lock(settings.lake):
-        opened = open_lake(settings.lake)
-        report = do_compact(opened, m, tables or None)
-        expired = do_expire(opened, m, settings.now(), tables or None) if expire else {}
-        orphans = (
-            sweep_orphans(opened, timedelta(hours=m.orphan_min_age_hours), tables or None) if sweep else SweepReport()
-        )
+        report = maintain(
+            open_lake(settings.lake), settings.maintenance, settings.now(), tables or None,
+            expire_snapshots=expire, sweep=sweep,
+        )  # fmt: skip
+    expired, orphans = report.expired, report.orphans
     table = Table(
         "table", "files before", "files after", "snapshots expired", "orphan files deleted", title="maintenance"
     )

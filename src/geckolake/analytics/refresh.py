@@ -56,9 +56,9 @@ def refresh_analytics(
     Raises:
         LakeError: a table is missing or data does not fit its schema.
     """
-    source = source_mark.source_snapshot(lake)
     if not full and since is None:
         return {}
+    source = source_mark.source_snapshot(lake)
     cfg = config or AnalyticsConfig()
     started = time.perf_counter()
     first = None if full else since

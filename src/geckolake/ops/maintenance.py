@@ -119,10 +119,19 @@ def expire(lake: Lake, settings: MaintenanceSettings, now: datetime, tables: lis
 
 
 def maintain(
-    lake: Lake, settings: MaintenanceSettings, now: datetime, tables: list[str] | None = None
+    lake: Lake,
+    settings: MaintenanceSettings,
+    now: datetime,
+    tables: list[str] | None = None,
+    *,
+    expire_snapshots: bool = True,
+    sweep: bool = True,
 ) -> MaintenanceReport:
-    """Compact, expire snapshots, then sweep the files nothing references any more."""
+    """Compact, expire snapshots, then sweep the files nothing references any more (each step optional
+    but the first)."""
     report = compact(lake, settings, tables)
-    report.expired = expire(lake, settings, now, tables)
-    report.orphans = sweep_orphans(lake, timedelta(hours=settings.orphan_min_age_hours), tables)
+    if expire_snapshots:
+        report.expired = expire(lake, settings, now, tables)
+    if sweep:
+        report.orphans = sweep_orphans(lake, timedelta(hours=settings.orphan_min_age_hours), tables)
     return report
