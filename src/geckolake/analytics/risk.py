@@ -86,15 +86,6 @@ def _rolling_std(x: np.ndarray, w: int) -> np.ndarray:
     return _std_of(_moments(x, w), x.shape, w)
 
 
-def _rolling_mean(x: np.ndarray, w: int) -> np.ndarray:
-    win = _windows(x, w)
-    return _trailing(np.where(full_rows(win), win.sum(axis=1) / w, np.nan), x.shape, w)
-
-
-def _rolling_cov(x: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _cov_of(_moments(x, w), _moments(y, w), x.shape, w)
-
-
 def _max_drawdown(close: np.ndarray, w: int) -> np.ndarray:
     win = _windows(close, w)
     ok = full_rows(win)
@@ -117,16 +108,6 @@ def _historical_var_es(ret: np.ndarray, w: int, level: float) -> tuple[np.ndarra
 def rolling_std(x: np.ndarray, w: int) -> np.ndarray:
     """Sample standard deviation (ddof=1) of each full trailing window of ``x`` (NaN otherwise)."""
     return _rolling_std(x[None, :], w)[0]
-
-
-def rolling_mean(x: np.ndarray, w: int) -> np.ndarray:
-    return _rolling_mean(x[None, :], w)[0]
-
-
-def rolling_cov(x: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sample covariance and both sample variances over windows where both series are full."""
-    cov, vx, vy = _rolling_cov(x[None, :], y[None, :], w)
-    return cov[0], vx[0], vy[0]
 
 
 def max_drawdown(close: np.ndarray, w: int) -> np.ndarray:

@@ -205,8 +205,8 @@ def _in_order(
 
 def _with_lineage(table: pa.Table, files: Sequence[_File], rows: list[int]) -> pa.Table:
     """``table`` with the four lineage columns appended: each file's values, repeated for its rows."""
+    from geckolake.lake.bronze import TS
     from geckolake.transform.bronze.coerce import datetime_to_us
-    from geckolake.transform.bronze.schemas import TS
 
     owner = pa.array(np.repeat(np.arange(len(files), dtype=np.int32), rows))
     values = {

@@ -3,8 +3,7 @@
 The definitions are the single source of truth for ``open_lake`` (which creates the tables),
 the transforms (which merge by ``key`` and overwrite by ``partition``) and ``docs/tables.md``.
 
-Bronze schemas come from :mod:`geckolake.transform.bronze` (the parsers own them); the copies here
-are the agreed contract, used only while that module is not importable.
+Bronze schemas come from :mod:`geckolake.lake.bronze`, the one place the parsers also take them from.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-TS = pa.timestamp("us", tz="UTC")
+from geckolake.lake.bronze import BRONZE_SCHEMAS, LINEAGE_FIELDS, QUARANTINE_SCHEMA, TS
+
 STR = pa.string()
 F64 = pa.float64()
 I64 = pa.int64()
@@ -22,12 +22,7 @@ I32 = pa.int32()
 LINEAGE_COLUMNS: tuple[str, ...] = ("_run_id", "_fetched_at", "_raw_sha256", "_raw_path")
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold", "ops")
 
-_LINEAGE_FIELDS = [
-    pa.field("_run_id", STR),
-    pa.field("_fetched_at", TS),
-    pa.field("_raw_sha256", STR),
-    pa.field("_raw_path", STR),
-]
+_LINEAGE_FIELDS = list(LINEAGE_FIELDS)
 
 
 def _schema(*fields: tuple[str, pa.DataType], lineage: bool = False) -> pa.Schema:
@@ -50,142 +45,11 @@ class TableDef:
         return self.name.split(".", 1)[0]
 
 
-# --- bronze: the contract with geckolake.transform.bronze -------------------------------------
-
-_CONTRACT_BRONZE: dict[str, pa.Schema] = {
-    "coins_markets": _schema(
-        ("coin_id", STR),
-        ("symbol", STR),
-        ("name", STR),
-        ("image", STR),
-        ("vs_currency", STR),
-        ("current_price", F64),
-        ("market_cap", F64),
-        ("market_cap_rank", I64),
-        ("fully_diluted_valuation", F64),
-        ("total_volume", F64),
-        ("high_24h", F64),
-        ("low_24h", F64),
-        ("price_change_24h", F64),
-        ("price_change_percentage_24h", F64),
-        ("market_cap_change_24h", F64),
-        ("market_cap_change_percentage_24h", F64),
-        ("circulating_supply", F64),
-        ("total_supply", F64),
-        ("max_supply", F64),
-        ("ath", F64),
-        ("ath_change_percentage", F64),
-        ("ath_date", TS),
-        ("atl", F64),
-        ("atl_change_percentage", F64),
-        ("atl_date", TS),
-        ("roi_times", F64),
-        ("roi_currency", STR),
-        ("roi_percentage", F64),
-        ("last_updated", TS),
-        ("price_change_percentage_1h", F64),
-        ("price_change_percentage_24h_in_currency", F64),
-        ("price_change_percentage_7d", F64),
-        ("price_change_percentage_30d", F64),
-        ("sparkline_7d", pa.list_(F64)),
-        ("page", I32),
-        ("position", I32),
-        lineage=True,
-    ),
-    "market_chart": _schema(
-        ("coin_id", STR),
-        ("vs_currency", STR),
-        ("granularity", STR),
-        ("ts", TS),
-        ("price", F64),
-        ("market_cap", F64),
-        ("total_volume", F64),
-        ("is_last", pa.bool_()),
-        lineage=True,
-    ),
-    "global_market": _schema(
-        ("active_cryptocurrencies", I64),
-        ("upcoming_icos", I64),
-        ("ongoing_icos", I64),
-        ("ended_icos", I64),
-        ("markets", I64),
-        ("total_market_cap", pa.map_(STR, F64)),
-        ("total_volume", pa.map_(STR, F64)),
-        ("market_cap_percentage", pa.map_(STR, F64)),
-        ("market_cap_change_percentage_24h_usd", F64),
-        ("volume_change_percentage_24h_usd", F64),
-        ("updated_at", TS),
-        lineage=True,
-    ),
-    "categories": _schema(
-        ("category_id", STR),
-        ("name", STR),
-        ("market_cap", F64),
-        ("market_cap_change_24h", F64),
-        ("content", STR),
-        ("top_3_coins_id", pa.list_(STR)),
-        ("top_3_coins", pa.list_(STR)),
-        ("volume_24h", F64),
-        ("updated_at", TS),
-        ("position", I32),
-        lineage=True,
-    ),
-    "trending": _schema(
-        ("item_type", STR),
-        ("item_id", STR),
-        ("name", STR),
-        ("symbol", STR),
-        ("market_cap_rank", I64),
-        ("score", I64),
-        ("price_btc", F64),
-        ("price_usd", F64),
-        ("market_cap_usd", F64),
-        ("total_volume_usd", F64),
-        ("price_change_percentage_24h_usd", F64),
-        ("coins_count", I64),
-        ("floor_price", STR),
-        ("position", I32),
-        lineage=True,
-    ),
-    "coins_list": _schema(
-        ("coin_id", STR),
-        ("symbol", STR),
-        ("name", STR),
-        ("platforms", pa.map_(STR, STR)),
-        lineage=True,
-    ),
-    "simple_price": _schema(
-        ("coin_id", STR),
-        ("vs_currency", STR),
-        ("price", F64),
-        ("market_cap", F64),
-        ("vol_24h", F64),
-        ("change_24h", F64),
-        ("last_updated_at", TS),
-        lineage=True,
-    ),
-}
-
-_CONTRACT_QUARANTINE = pa.schema(
-    [
-        pa.field("endpoint", STR),
-        pa.field("reason", STR),
-        pa.field("record_json", STR),
-        pa.field("coin_id", STR),
-        pa.field("raw_path", STR),
-        pa.field("raw_sha256", STR),
-        pa.field("_run_id", STR),
-        pa.field("_fetched_at", TS),
-    ]
-)
+# --- bronze: the schemas live in geckolake.lake.bronze (the parsers produce exactly those) ------
 
 
 def bronze_schemas() -> tuple[dict[str, pa.Schema], pa.Schema]:
-    """The bronze schemas owned by the parsers, or the agreed contract while they are absent."""
-    try:
-        from geckolake.transform.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA
-    except ImportError:
-        return dict(_CONTRACT_BRONZE), _CONTRACT_QUARANTINE
+    """The bronze schemas by table name (``"quarantine"`` included) and the quarantine schema."""
     return dict(BRONZE_SCHEMAS), QUARANTINE_SCHEMA
 
 
@@ -689,11 +553,12 @@ OPS: tuple[TableDef, ...] = (
 
 def bronze_tables() -> tuple[TableDef, ...]:
     """Bronze table definitions: one per endpoint plus ``bronze.quarantine`` (append-only)."""
-    schemas, quarantine = bronze_schemas()
     defs = [
-        TableDef(f"bronze.{name}", schema, grain="one row per entity per response") for name, schema in schemas.items()
+        TableDef(f"bronze.{name}", schema, grain="one row per entity per response")
+        for name, schema in BRONZE_SCHEMAS.items()
+        if name != "quarantine"
     ]
-    defs.append(TableDef("bronze.quarantine", quarantine, grain="one row per rejected record or body"))
+    defs.append(TableDef("bronze.quarantine", QUARANTINE_SCHEMA, grain="one row per rejected record or body"))
     return tuple(defs)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
@@ -146,7 +146,3 @@ def status(lake: Lake, settings: Settings) -> Status:
     finally:
         con.close()
     return result
-
-
-def as_rows(items: list[Any]) -> list[dict[str, Any]]:
-    return [asdict(i) for i in items]

@@ -9,9 +9,9 @@ See docs/bronze.md for the tables and the quirks each parser tolerates.
 
 from __future__ import annotations
 
+from geckolake.lake.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA
 from geckolake.transform.bronze.body import parse_body_json
 from geckolake.transform.bronze.parse import parse, table_for
 from geckolake.transform.bronze.result import ParseResult
-from geckolake.transform.bronze.schemas import BRONZE_SCHEMAS, QUARANTINE_SCHEMA
 
 __all__ = ["BRONZE_SCHEMAS", "QUARANTINE_SCHEMA", "ParseResult", "parse", "parse_body_json", "table_for"]

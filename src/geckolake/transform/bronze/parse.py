@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from geckolake.api.endpoints import ApiRequest
 from geckolake.errors import ParseError
+from geckolake.lake.bronze import BRONZE_SCHEMAS
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze import market_chart, markets, reference
 from geckolake.transform.bronze.body import BodyError, api_error_message, parse_body_json
@@ -25,7 +26,6 @@ from geckolake.transform.bronze.result import (
     constant_array,
     table_from_columns,
 )
-from geckolake.transform.bronze.schemas import BRONZE_SCHEMAS
 
 log = logging.getLogger(__name__)
 

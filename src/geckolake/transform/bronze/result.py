@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from geckolake.lake.bronze import LINEAGE_FIELDS, QUARANTINE_SCHEMA, TS
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze.coerce import datetime_to_us
-from geckolake.transform.bronze.schemas import LINEAGE_FIELDS, QUARANTINE_SCHEMA, TS
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Arrow schemas of the bronze tables: a contract with the silver layer, keep names and types exact.
 
+The parsers in :mod:`geckolake.transform.bronze` produce tables of exactly these schemas and
+:mod:`geckolake.lake.tables` turns them into table definitions; this module is their one source.
 Every bronze table ends with the same four lineage columns, so any row can be traced back to the
 raw response file it was parsed from.
 """
