@@ -38,6 +38,7 @@ from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
 from geckolake.errors import LakeError
+from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
 from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class Lake:
         cols = [f.name for f in table.schema().fields if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")]
         con = new_duckdb()
         register_view(con, "t", _files_of(table), table.schema().as_arrow())
-        select = ", ".join(_q(c) for c in cols)
+        select = ", ".join(quote_ident(c) for c in cols)
         n, total = con.execute(
             f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0)::VARCHAR FROM (SELECT {select} FROM t) r"
         ).fetchone() or (0, "0")
@@ -495,25 +496,21 @@ def spill_to(con: duckdb.DuckDBPyConnection, root: Path, memory_limit: str) -> N
     to ``<root>/.tmp/duckdb`` (its default cap is 80 % of RAM, and in-memory connections never spill)."""
     folder = root / TEMP_DIR / "duckdb"
     folder.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute("SET temp_directory = '" + str(folder).replace("'", "''") + "'")
+    con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+    con.execute(f"SET temp_directory = {quote_literal(str(folder))}")
 
 
 def register_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
     """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none)."""
-    target = ".".join(_q(p) for p in name.split("."))
+    target = quote_qualified(name)
     if files:
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        cols = ", ".join(_q(f.name) for f in schema)
+        listing = ", ".join(quote_literal(f) for f in files)
+        cols = ", ".join(quote_ident(f.name) for f in schema)
         con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT {cols} FROM read_parquet([{listing}])")
     else:
         empty_name = "__empty_" + name.replace(".", "__")
         con.register(empty_name, schema.empty_table())
-        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_q(empty_name)}")
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
+        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {quote_ident(empty_name)}")
 
 
 def local_path(uri: str) -> str:

@@ -95,7 +95,8 @@ def credits_used(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 
 def freshness(lake: Lake, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> list[Freshness]:
     """Each table with a freshness SLA: newest timestamp, age and SLA at ``settings.now()``."""
-    from geckolake.quality.checks import Fresh, checks_for, lit, q
+    from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
+    from geckolake.quality.checks import Fresh, checks_for
     from geckolake.quality.runner import context_from
 
     ctx = context_from(settings)
@@ -105,15 +106,16 @@ def freshness(lake: Lake, settings: Settings, con: duckdb.DuckDBPyConnection | N
     try:
         for check in checks_for():
             if isinstance(check, Fresh):
-                latest = (con.execute(f"SELECT max({q(check.ts_column)}) FROM {q(check.table)}").fetchone() or (None,))[
-                    0
-                ]
+                newest = f"SELECT max({quote_ident(check.ts_column)}) FROM {quote_qualified(check.table)}"
+                latest = (con.execute(newest).fetchone() or (None,))[0]
                 if latest is None and check.optional:
                     continue  # its job is off: no SLA to keep
                 age = None
                 if latest is not None:
                     age = (
-                        con.execute(f"SELECT (epoch({lit(ctx.now)}) - epoch(?::TIMESTAMPTZ)) / 60", [latest]).fetchone()
+                        con.execute(
+                            f"SELECT (epoch({quote_literal(ctx.now)}) - epoch(?::TIMESTAMPTZ)) / 60", [latest]
+                        ).fetchone()
                         or (None,)
                     )[0]
                 out.append(Freshness(check.table, latest, age, check.sla(ctx), check.severity))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -42,19 +44,6 @@ class Outcome:
     sample: list[dict[str, object]]
 
 
-def q(ident: str) -> str:
-    """A quoted DuckDB identifier; ``silver.coins`` → ``"silver"."coins"``."""
-    return ".".join('"' + p.replace('"', '""') + '"' for p in ident.split("."))
-
-
-def lit(value: object) -> str:
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, datetime):
-        return f"TIMESTAMPTZ '{value.isoformat()}'"
-    return str(value)
-
-
 @dataclass(frozen=True)
 class Check:
     """Base: ``bad_rows_sql`` returns the offending rows of ``table``."""
@@ -68,8 +57,8 @@ class Check:
 
     def source(self, ctx: CheckContext, has_run_id: bool) -> str:
         if self.scoped and has_run_id and ctx.run_id is not None:
-            return f"(SELECT * FROM {q(self.table)} WHERE _run_id = {lit(ctx.run_id)})"
-        return q(self.table)
+            return f"(SELECT * FROM {quote_qualified(self.table)} WHERE _run_id = {quote_literal(ctx.run_id)})"
+        return quote_qualified(self.table)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -118,7 +107,7 @@ class Unique(Check):
     kind: str = "unique"
 
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
-        cols = ", ".join(q(k) for k in self.key)
+        cols = ", ".join(quote_ident(k) for k in self.key)
         return f"SELECT {cols}, count(*) AS copies FROM {src} GROUP BY {cols} HAVING count(*) > 1"
 
     def describe(self) -> str:
@@ -132,7 +121,7 @@ class NotNull(Check):
     scoped: bool = True
 
     def row_condition(self) -> str:
-        return " OR ".join(f"{q(c)} IS NULL" for c in self.columns)
+        return " OR ".join(f"{quote_ident(c)} IS NULL" for c in self.columns)
 
     def describe(self) -> str:
         return f"null in {', '.join(self.columns)}"
@@ -149,9 +138,9 @@ class InRange(Check):
     def row_condition(self) -> str:
         conds = []
         if self.min is not None:
-            conds.append(f"{q(self.column)} < {self.min}")
+            conds.append(f"{quote_ident(self.column)} < {self.min}")
         if self.max is not None:
-            conds.append(f"{q(self.column)} > {self.max}")
+            conds.append(f"{quote_ident(self.column)} > {self.max}")
         return " OR ".join(conds)
 
     def describe(self) -> str:
@@ -168,8 +157,8 @@ class Accepted(Check):
     scoped: bool = True
 
     def row_condition(self) -> str:
-        listing = ", ".join(lit(v) for v in self.values)
-        return f"{q(self.column)} IS NOT NULL AND {q(self.column)} NOT IN ({listing})"
+        listing = ", ".join(quote_literal(v) for v in self.values)
+        return f"{quote_ident(self.column)} IS NOT NULL AND {quote_ident(self.column)} NOT IN ({listing})"
 
     def describe(self) -> str:
         return f"{self.column} not in {{{', '.join(self.values)}}}"
@@ -186,7 +175,9 @@ class Ordered(Check):
 
     def row_condition(self) -> str:
         pairs = zip(self.columns, self.columns[1:], strict=False)
-        return " OR ".join(f"{q(a)} > {q(b)} + {self.tolerance} * abs({q(b)})" for a, b in pairs)
+        return " OR ".join(
+            f"{quote_ident(a)} > {quote_ident(b)} + {self.tolerance} * abs({quote_ident(b)})" for a, b in pairs
+        )
 
     def describe(self) -> str:
         return f"{' ≤ '.join(self.columns)} violated"
@@ -207,9 +198,10 @@ class References(Check):
         return (self.table, self.ref_table)
 
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        col = quote_ident(self.column)
         return (
-            f"SELECT DISTINCT s.{q(self.column)} FROM {src} s ANTI JOIN {q(self.ref_table)} r "
-            f"ON s.{q(self.column)} = r.{q(self.ref_column)} WHERE s.{q(self.column)} IS NOT NULL"
+            f"SELECT DISTINCT s.{col} FROM {src} s ANTI JOIN {quote_qualified(self.ref_table)} r "
+            f"ON s.{col} = r.{quote_ident(self.ref_column)} WHERE s.{col} IS NOT NULL"
         )
 
     def describe(self) -> str:
@@ -230,12 +222,12 @@ class Fresh(Check):
         return ctx.freshness_minutes.get(self.table, self.minutes)
 
     def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
-        col = q(self.ts_column)
+        col = quote_ident(self.ts_column)
         empty = "" if self.optional else f"max({col}) IS NULL OR "
         return (
-            f"SELECT max({col}) AS latest, (epoch({lit(ctx.now)}) - epoch(max({col}))) / 60 AS age_minutes, "
+            f"SELECT max({col}) AS latest, (epoch({quote_literal(ctx.now)}) - epoch(max({col}))) / 60 AS age_minutes, "
             f"{self.sla(ctx)} AS sla_minutes FROM {src} "
-            f"HAVING {empty}epoch({lit(ctx.now)}) - epoch(max({col})) > {self.sla(ctx) * 60}"
+            f"HAVING {empty}epoch({quote_literal(ctx.now)}) - epoch(max({col})) > {self.sla(ctx) * 60}"
         )
 
     def describe(self) -> str:

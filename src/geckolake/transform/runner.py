@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from geckolake.lake.catalog import Lake, conform, isin, local_path, new_duckdb, spill_to
+from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
 from geckolake.lake.tables import all_tables
 from geckolake.transform.models import load_sql
 
@@ -143,9 +144,11 @@ def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = ()) -> TransformR
     con = lake.connect_duckdb(tables=[f"bronze.{e}" for e in SILVER_INPUTS])
     try:
         spill_to(con, lake.root, REBUILD_MEMORY_LIMIT)
-        kept = f" WHERE _run_id NOT IN ({', '.join(_literal(r) for r in sorted(exclude_runs))})" if exclude_runs else ""
+        excluded = ", ".join(quote_literal(r) for r in sorted(exclude_runs))
+        kept = f" WHERE _run_id NOT IN ({excluded})" if exclude_runs else ""
         for endpoint in SILVER_INPUTS:
-            con.execute(f'CREATE VIEW "bronze_{endpoint}" AS SELECT * FROM bronze."{endpoint}"{kept}')
+            view, table = quote_ident(f"bronze_{endpoint}"), quote_qualified(f"bronze.{endpoint}")
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {table}{kept}")
         staged = _silver(lake, con, report, incremental=False, skip=("price_history",))
         snapshots = staged["market_snapshots"]
         con.register("snapshots", snapshots)
@@ -204,9 +207,9 @@ class _Chunk:
     def coin_filter(self, column: str) -> str:
         parts = []
         if self.low is not None:
-            parts.append(f"{column} >= {_literal(self.low)}")
+            parts.append(f"{column} >= {quote_literal(self.low)}")
         if self.high is not None:
-            parts.append(f"{column} < {_literal(self.high)}")
+            parts.append(f"{column} < {quote_literal(self.high)}")
         return "".join(f" AND {p}" for p in parts)
 
     def coin_mask(self, coins: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -218,10 +221,6 @@ class _Chunk:
         if not masks:
             return None
         return masks[0] if len(masks) == 1 else pc.and_(masks[0], masks[1])
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _rebuild_price_history(
@@ -250,7 +249,7 @@ def _rebuild_price_history(
     report.rows["silver.price_history"] = 0
     for chunk in _plan_chunks(counts, snapshot_months, REBUILD_CHUNK_ROWS):
         first, last = date.fromisoformat(chunk.months[0] + "-01"), _next_month(chunk.months[-1])
-        listing = ", ".join(f"'{m}'" for m in chunk.months)
+        listing = ", ".join(quote_literal(m) for m in chunk.months)
         coins = chunk.coin_filter("s.coin_id")
         # Filters on the raw ts (pushed into the scan) rather than on the computed month.
         own = _dedup(
@@ -263,7 +262,8 @@ def _rebuild_price_history(
         )
         closing = _dedup(
             con,
-            f"SELECT s.* REPLACE ('{last:%Y-%m}' AS month) FROM ({stage}) s WHERE s.granularity = 'daily' "
+            f"SELECT s.* REPLACE ({quote_literal(f'{last:%Y-%m}')} AS month) FROM ({stage}) s "
+            f"WHERE s.granularity = 'daily' "
             f"AND s.ts = {_ts_literal(last)}{coins}",
             tdef.key,
             schema,
@@ -298,13 +298,15 @@ def _month_case(first: date, last: date, column: str) -> str:
     comparisons of the raw timestamp: formatting a date per row costs a rebuild more."""
     month, whens = first, []
     while (after := _next_month(f"{month:%Y-%m}")) < last:
-        whens.append(f"WHEN {column} < {_ts_literal(after)} THEN '{month:%Y-%m}'")
+        whens.append(f"WHEN {column} < {_ts_literal(after)} THEN {quote_literal(f'{month:%Y-%m}')}")
         month = after
-    return f"CASE {' '.join(whens)} ELSE '{month:%Y-%m}' END" if whens else f"'{month:%Y-%m}'"
+    last_month = quote_literal(f"{month:%Y-%m}")
+    return f"CASE {' '.join(whens)} ELSE {last_month} END" if whens else last_month
 
 
 def _ts_literal(day: date) -> str:
-    return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
+    """Midnight UTC at the start of ``day``."""
+    return quote_literal(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 def _plan_chunks(counts: list[tuple[str, str, int]], extra_months: list[str], limit: int) -> Iterator[_Chunk]:
@@ -476,7 +478,7 @@ def _order_clause(alias: str) -> str:
 
 
 def _partition_clause(alias: str, key: tuple[str, ...]) -> str:
-    return ", ".join(f'{alias}."{k}"' for k in key)
+    return ", ".join(f"{alias}.{quote_ident(k)}" for k in key)
 
 
 def _dedup(
@@ -521,7 +523,7 @@ def _dedup(
 
 
 def _casts(alias: str, types: Mapping[str, str]) -> str:
-    return ", ".join(f'{alias}"{c}"::{t} AS "{c}"' for c, t in types.items())
+    return ", ".join(f"{alias}{quote_ident(c)}::{t} AS {quote_ident(c)}" for c, t in types.items())
 
 
 # Lineage columns of a price point handed over dictionary-encoded during a rebuild: one value per
@@ -537,7 +539,7 @@ def _lineage_enums(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str
     """DuckDB ENUM types of the values of ``_ENCODED_LINEAGE`` in ``source``: column -> type
     (none when a column has more than ``_MAX_ENUM_VALUES`` values)."""
     counts = con.execute(
-        "SELECT " + ", ".join(f'count(DISTINCT "{c}")' for c in _ENCODED_LINEAGE) + f" FROM {source}"
+        "SELECT " + ", ".join(f"count(DISTINCT {quote_ident(c)})" for c in _ENCODED_LINEAGE) + f" FROM {source}"
     ).fetchone()
     if counts is None or max(counts) > _MAX_ENUM_VALUES:
         return {}
@@ -546,7 +548,7 @@ def _lineage_enums(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str
         name = f"lineage{column}"
         con.execute(
             f"CREATE OR REPLACE TYPE {name} AS ENUM "
-            f'(SELECT DISTINCT "{column}" FROM {source} WHERE "{column}" IS NOT NULL)'
+            f"(SELECT DISTINCT {quote_ident(column)} FROM {source} WHERE {quote_ident(column)} IS NOT NULL)"
         )
         types[column] = name
     return types
