@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from geckolake.lake.catalog import Lake, new_duckdb
+from geckolake.lake.catalog import Lake
+from geckolake.lake.duckdb_access import new_duckdb
 
 _SQL = """
 SELECT

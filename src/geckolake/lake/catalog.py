@@ -8,52 +8,44 @@ Local layout::
     <lake>/.writer.lock      see geckolake.lake.lock
 
 Writers hold the writer lock; readers (``connect_duckdb``, ``read``) never do: each sees the
-current snapshot of each table, which Iceberg commits atomically.
+current snapshot of each table, which Iceberg commits atomically. The write path itself is in
+:mod:`geckolake.lake.write`, DuckDB connections and views in :mod:`geckolake.lake.duckdb_access`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import os
-import warnings
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import unquote, urlparse
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
-from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import assign_fresh_schema_ids
 from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
 from geckolake.errors import LakeError
-from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
+from geckolake.lake.duckdb_access import local_path, new_duckdb, register_view
+from geckolake.lake.sql import quote_ident
 from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
+from geckolake.lake.write import BUG_HINT, conform, partition_column, write_parts
 
 if TYPE_CHECKING:
-    import uuid as uuid_module
-
     import duckdb
-    from pyiceberg.table.metadata import TableMetadata
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
 _TABLE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
-_BUG = "this is a bug in geckolake; please report it"
 _LAKE_MARKERS = ("catalog.db", "warehouse", "raw", ".writer.lock", "geckolake.toml")
 
 
@@ -114,24 +106,24 @@ class Lake:
         """Replace the whole content of ``name`` with ``data`` in one commit.
 
         ``data`` may be an iterable of tables, consumed one at a time (bounded memory). Parts are
-        cast to the table schema in the writer thread (see ``_write``): a part may carry, say,
+        cast to the table schema in the writer thread (see ``write_parts``): a part may carry, say,
         dictionary-encoded strings, decoded there while the next part is made.
         """
         table = self.table(name)
         schema = table.schema().as_arrow()
         parts = [data] if isinstance(data, pa.Table) else data
-        _write(table, parts, AlwaysTrue(), lambda part: conform(part, schema, name))
+        write_parts(table, parts, AlwaysTrue(), lambda part: conform(part, schema, name))
 
     def overwrite_partitions(self, name: str, data: pa.Table) -> None:
         """Replace the partitions present in ``data`` (identity partitions) in one commit."""
         if data.num_rows == 0:
             return
         table = self.table(name)
-        column = _partition_column(table)
+        column = partition_column(table)
         if column is None:
-            raise LakeError(f"{name} is not partitioned", hint=_BUG)
+            raise LakeError(f"{name} is not partitioned", hint=BUG_HINT)
         values = pc.unique(data[column]).to_pylist()
-        _write(table, [conform(data, table.schema().as_arrow(), name)], isin(column, values))
+        write_parts(table, [conform(data, table.schema().as_arrow(), name)], isin(column, values))
 
     def read(
         self,
@@ -262,154 +254,6 @@ def open_lake(path: Path) -> Lake:
     return lake
 
 
-def _partition_column(table: Table) -> str | None:
-    fields = table.spec().fields
-    return table.schema().find_field(fields[0].source_id).name if fields else None
-
-
-def _split_by(data: pa.Table, column: str | None) -> list[pa.Table]:
-    """``data`` cut into one table per value of ``column``."""
-    if column is None or data.num_rows == 0:
-        return [data]
-    values = pc.unique(data[column])
-    if len(values) == 1:
-        return [data]
-    if len(values) <= 16:  # a few sequential filters beat a sort + random-access take
-        return [data.filter(pc.equal(data[column], v)) for v in values]
-    data = data.take(pc.sort_indices(data[column]))
-    ends = pc.run_end_encode(data[column].combine_chunks()).run_ends.to_pylist()
-    starts = [0, *ends[:-1]]
-    return [data.slice(a, b - a) for a, b in zip(starts, ends, strict=True)]
-
-
-def _write(
-    table: Table,
-    parts: Iterable[pa.Table],
-    delete_filter: BooleanExpression,
-    prepare: Callable[[pa.Table], pa.Table] | None = None,
-) -> None:
-    """Delete ``delete_filter`` and append ``parts`` in one transaction (one catalog commit).
-
-    PyIceberg's own partitioned write filters the whole input once per partition (quadratic in
-    partitions x rows); here each partition slice is written on its own, slices in parallel
-    (Parquet encoding releases the GIL). ``parts`` are consumed one by one, and each is written in
-    a background thread while the caller's iterator produces the next (a rebuild's DuckDB queries
-    and the Parquet encoding then overlap): at most one part is being written while the next is
-    made. ``prepare`` (a cast to the table schema) runs in that thread too. Nothing is committed
-    unless every part was prepared and written.
-    """
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
-
-    counter = itertools.count(0)
-    column = _partition_column(table)
-    with _quiet_deletes(), table.transaction() as tx:
-        tx.delete(delete_filter)
-        with tx._append_snapshot_producer({}) as append:
-            metadata = tx.table_metadata  # a deep copy per access: take it once
-            uuid = append.commit_uuid
-
-            def write(part: pa.Table) -> list[DataFile]:
-                if column is not None:
-                    return list(_one_partition_files(table, metadata, uuid, part, counter))
-                return list(
-                    _dataframe_to_data_files(
-                        table_metadata=metadata, write_uuid=uuid, df=part, io=table.io, counter=counter
-                    )
-                )
-
-            def write_part(data: pa.Table) -> list[DataFile]:
-                if prepare is not None:
-                    data = prepare(data)
-                if data.num_rows == 0:
-                    return []
-                slices = _split_by(data, column)
-                del data
-                if len(slices) == 1:
-                    return write(slices[0])
-                with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
-                    return [f for files in pool.map(write, slices) for f in files]
-
-            for data_file in _overlapped(write_part, iter(parts)):
-                append.append_data_file(data_file)
-
-
-def _overlapped(write: Callable[[pa.Table], list[_T]], parts: Iterator[pa.Table]) -> Iterator[_T]:
-    """``write`` applied to each of ``parts`` in one background thread, the next part being taken
-    from ``parts`` meanwhile; its results in order. A failure of either side is raised here once
-    the other side is idle (no write outlives the call)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-write") as pool:
-        pending: Future[list[_T]] | None = None
-        try:
-            for part in parts:
-                if pending is not None:
-                    yield from pending.result()
-                pending = pool.submit(write, part)
-                del part  # the writer holds the only reference: freed once written
-            if pending is not None:
-                yield from pending.result()
-                pending = None
-        finally:
-            if pending is not None:
-                # The producer failed (or the consumer stopped) mid-write: let the write finish
-                # before the transaction is abandoned; its own error, if any, is secondary.
-                wait([pending])
-
-
-_MAX_CHUNKS = 16
-
-
-def _one_partition_files(
-    table: Table, metadata: TableMetadata, write_uuid: uuid_module.UUID, part: pa.Table, counter: Iterator[int]
-) -> Iterator[DataFile]:
-    """Data files of ``part``, whose rows share one value of the (single, identity) partition column.
-
-    ``_split_by`` already cut the data by partition; PyIceberg's ``_dataframe_to_data_files`` would
-    group each slice again and copy it through a filter (~15 % of a rebuild's time) to find that
-    one value. Same files, same partition key, without the copy.
-    """
-    from pyiceberg.io.pyarrow import bin_pack_arrow_table, pyarrow_to_schema, write_file
-    from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
-    from pyiceberg.table import TableProperties, WriteTask
-    from pyiceberg.utils.properties import property_as_int
-
-    if part.num_rows == 0:
-        return
-    if part.num_columns and part.column(0).num_chunks > _MAX_CHUNKS:
-        # Many small chunks (a table concatenated from per-coin parts) would make as many small
-        # batches and row groups: ~50 % slower to write. One contiguous copy is cheaper.
-        part = part.combine_chunks()
-    spec, schema = metadata.spec(), metadata.schema()
-    (field,) = spec.fields
-    if not isinstance(field.transform, IdentityTransform):
-        raise LakeError(f"{table.name()} has a non-identity partition", hint=_BUG)
-    column = part[schema.find_column_name(field.source_id) or ""]
-    key = PartitionKey(
-        field_values=[PartitionFieldValue(field=field, value=column[0].as_py())], partition_spec=spec, schema=schema
-    )
-    task_schema = pyarrow_to_schema(
-        part.schema, name_mapping=schema.name_mapping, format_version=metadata.format_version
-    )
-    target = property_as_int(
-        metadata.properties,
-        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
-        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT,
-    )
-    tasks = (
-        WriteTask(write_uuid, next(counter), task_schema, batches, partition_key=key)
-        for batches in bin_pack_arrow_table(part, target or TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT)
-    )
-    yield from write_file(io=table.io, table_metadata=metadata, tasks=tasks)
-
-
-@contextmanager
-def _quiet_deletes() -> Iterator[None]:
-    # PyIceberg warns when an overwrite's delete matches nothing (a new partition, an empty
-    # table): expected here, and warnings are errors under pytest.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-        yield
-
-
 def _check_folder(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise LakeError(f"the lake path {root} is a file, not a folder", hint="pass a folder with --lake")
@@ -451,71 +295,3 @@ def _create_tables(catalog: SqlCatalog, defs: list[TableDef]) -> None:
             )
         catalog.create_table_if_not_exists(d.name, schema=schema, partition_spec=spec, properties=_TABLE_PROPERTIES)
         log.debug("created table %s", d.name)
-
-
-def conform(data: pa.Table, schema: pa.Schema, name: str = "table") -> pa.Table:
-    """``data`` reduced to ``schema``'s columns in order and cast to its types.
-
-    Raises:
-        LakeError: a column is missing or cannot be cast.
-    """
-    missing = [f.name for f in schema if f.name not in data.column_names]
-    if missing:
-        raise LakeError(f"data for {name} lacks columns {', '.join(missing)}", hint=_BUG)
-    try:
-        return data.select(schema.names).cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as e:
-        raise LakeError(f"data for {name} does not fit its schema: {e}", hint=_BUG) from e
-
-
-def new_duckdb() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB set to UTC, using only built-in extensions."""
-    import duckdb
-
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(_MACROS)
-    return con
-
-
-# UTC calendar helpers on epoch microseconds: DuckDB's TIMESTAMPTZ functions (CAST AS DATE,
-# date_trunc, strftime) go through ICU and cost ~10x more per row. Data here is after 1970.
-_MACROS = """
-CREATE OR REPLACE MACRO utc_date(t) AS DATE '1970-01-01' + CAST(epoch_us(t) // 86400000000 AS INTEGER);
-CREATE OR REPLACE MACRO utc_month(t) AS strftime(utc_date(t), '%Y-%m');
-CREATE OR REPLACE MACRO is_utc_midnight(t) AS epoch_us(t) % 86400000000 = 0;
-CREATE OR REPLACE MACRO utc_hour_floor(t) AS make_timestamp(epoch_us(t) - epoch_us(t) % 3600000000);
-"""
-
-
-TEMP_DIR = ".tmp"
-
-
-def spill_to(con: duckdb.DuckDBPyConnection, root: Path, memory_limit: str) -> None:
-    """Cap DuckDB's memory at ``memory_limit`` ("1GB"); beyond it, sorts, joins and aggregates spill
-    to ``<root>/.tmp/duckdb`` (its default cap is 80 % of RAM, and in-memory connections never spill)."""
-    folder = root / TEMP_DIR / "duckdb"
-    folder.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
-    con.execute(f"SET temp_directory = {quote_literal(str(folder))}")
-
-
-def register_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
-    """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none)."""
-    target = quote_qualified(name)
-    if files:
-        listing = ", ".join(quote_literal(f) for f in files)
-        cols = ", ".join(quote_ident(f.name) for f in schema)
-        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT {cols} FROM read_parquet([{listing}])")
-    else:
-        empty_name = "__empty_" + name.replace(".", "__")
-        con.register(empty_name, schema.empty_table())
-        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {quote_ident(empty_name)}")
-
-
-def local_path(uri: str) -> str:
-    """A local filesystem path for a ``file://`` URI (other URIs are returned unchanged)."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return unquote(parsed.path) if parsed.scheme else uri
-    return uri

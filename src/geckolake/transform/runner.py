@@ -30,9 +30,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from geckolake.lake.catalog import Lake, conform, isin, local_path, new_duckdb, spill_to
+from geckolake.lake.catalog import Lake, isin
+from geckolake.lake.duckdb_access import local_path, new_duckdb, spill_to
 from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
 from geckolake.lake.tables import all_tables
+from geckolake.lake.write import conform
 from geckolake.transform.models import load_sql
 
 if TYPE_CHECKING:

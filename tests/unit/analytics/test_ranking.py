@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from geckolake.analytics.ranking import top_by_cap
-from geckolake.lake.catalog import new_duckdb
+from geckolake.lake.duckdb_access import new_duckdb
 
 
 def caps(rng: np.random.Generator) -> pa.Table:

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from geckolake.errors import LakeError
-from geckolake.lake.catalog import Lake, _overlapped, open_lake
+from geckolake.lake.catalog import Lake, open_lake
+from geckolake.lake.write import overlapped
 
 T0 = datetime(2026, 1, 30, tzinfo=UTC)
 NAME = "silver.price_history"
@@ -98,7 +99,7 @@ def _write_failing_on(bad: int, seen: list[int]) -> Callable[[pa.Table], list[in
 def test_overlapped_keeps_order_and_raises_a_write_error() -> None:
     parts = [pa.table({"n": [i]}) for i in range(5)]
     written: list[int] = []
-    assert list(_overlapped(_write_failing_on(-1, written), iter(parts))) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert list(overlapped(_write_failing_on(-1, written), iter(parts))) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     taken: list[int] = []
 
     def produce() -> Iterator[pa.Table]:
@@ -108,11 +109,11 @@ def test_overlapped_keeps_order_and_raises_a_write_error() -> None:
 
     written.clear()
     with pytest.raises(LakeError, match="cannot write part 1"):
-        list(_overlapped(_write_failing_on(1, written), produce()))
+        list(overlapped(_write_failing_on(1, written), produce()))
     assert written == [0, 1]
     assert taken == [0, 1, 2]  # at most one part made ahead of the write in progress
     assert no_writer_thread()
 
 
 def test_overlapped_with_no_parts_writes_nothing() -> None:
-    assert list(_overlapped(_write_failing_on(0, []), iter([]))) == []
+    assert list(overlapped(_write_failing_on(0, []), iter([]))) == []

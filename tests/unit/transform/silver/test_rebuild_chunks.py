@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from geckolake.lake.catalog import conform, new_duckdb
+from geckolake.lake.duckdb_access import new_duckdb
+from geckolake.lake.write import conform
 from geckolake.transform import runner
 from geckolake.transform.runner import _Chunk, _plan_chunks
 
