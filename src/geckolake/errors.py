@@ -4,17 +4,23 @@ Callers only ever meet these; third-party errors are translated at the boundary 
 ``raise ... from e``.
 
     GeckolakeError
-    ├── TransientError            worth retrying (the client retries these itself)
+    ├── TransientError            one failed attempt worth retrying; the client raises these per attempt
+    │   │                         and retries them itself (policy: ``api/retry.py``)
     │   ├── RateLimited           HTTP 429; carries retry_after seconds
-    │   ├── ServerError           HTTP 5xx
-    │   └── NetworkError          timeouts, refused connections, bodies cut short
+    │   ├── ServerError           HTTP 5xx, 408 and the CDN's 52x; carries status
+    │   └── NetworkError          no answer: timeouts, refused connections, bodies cut short;
+    │                             ``connect`` = no connection was made (DNS, refused, TLS,
+    │                             connect timeout), what the client's circuit breaker counts
     └── TerminalError             retrying will not help; say what to do instead
         ├── ConfigError           a setting is missing or invalid
         ├── SecretError           an API key could not be read from its provider
         ├── ApiError              a 4xx answer from CoinGecko
         │   ├── AuthError         401/403, error codes 10002 / 10005 (wrong key, paid-only endpoint)
         │   └── NotFound          unknown coin or path
-        ├── FetchFailed           a request still failing after every retry
+        ├── ApiUnreachable        connection after connection failed: the network or the base URL is
+        │                         wrong; ends the whole fetch (the circuit breaker tripped)
+        ├── FetchFailed           a request still failing after every retry; ``__cause__`` and
+        │                         ``last_error`` are its last TransientError
         ├── ParseError            a body that is not what the endpoint promises
         ├── LakeError             the lake folder or catalog cannot be used
         │   ├── LakeLocked        another run is writing this lake
@@ -45,27 +51,47 @@ class GeckolakeError(Exception):
 
 
 class TransientError(GeckolakeError):
-    """A failure that may pass if the same request is tried again later."""
+    """One failed attempt that may pass if the same request is tried again later.
+
+    The client raises these internally, one per failed attempt; callers of ``fetch`` only meet
+    them as the ``__cause__`` of :class:`FetchFailed` (or :class:`ApiUnreachable`).
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.endpoint = endpoint
 
 
 class RateLimited(TransientError):
-    """HTTP 429 from CoinGecko (or its CDN)."""
+    """HTTP 429 from CoinGecko (or its CDN); ``retry_after`` is the wait the client took, in seconds."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, retry_after: float | None = None, endpoint: str = "", hint: str = "") -> None:
+        super().__init__(message, endpoint=endpoint, hint=hint)
         self.retry_after = retry_after
 
 
 class ServerError(TransientError):
-    """HTTP 5xx."""
+    """HTTP 5xx (and 408, the CDN's 52x): the server failed to answer this time."""
 
-    def __init__(self, message: str, *, status: int, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, status: int, endpoint: str = "", hint: str = "") -> None:
+        super().__init__(message, endpoint=endpoint, hint=hint)
         self.status = status
 
 
 class NetworkError(TransientError):
-    """Timeout, connection failure or a body cut short."""
+    """No usable answer: a timeout, a connection failure or a body cut short.
+
+    ``connect`` is True when no connection was made at all (DNS failure, connection refused, TLS
+    handshake, connect timeout): the failures that say the host is unreachable rather than slow.
+    ``timeout`` is True for connect, read, write and pool timeouts.
+    """
+
+    def __init__(
+        self, message: str, *, connect: bool = False, timeout: bool = False, endpoint: str = "", hint: str = ""
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, hint=hint)
+        self.connect = connect
+        self.timeout = timeout
 
 
 class TerminalError(GeckolakeError):
@@ -100,14 +126,39 @@ class NotFound(ApiError):
     """404: unknown coin or path."""
 
 
-class FetchFailed(TerminalError):
-    """A request that kept failing after every retry."""
+class ApiUnreachable(TerminalError):
+    """Connection after connection to the API failed: the network or the base URL is the problem.
 
-    def __init__(self, message: str, *, endpoint: str, attempts: int, cause: str, hint: str = "") -> None:
+    Raised by the client's circuit breaker; ``host`` is the API's host (never a key or a query).
+    """
+
+    def __init__(self, message: str, *, host: str, failures: int, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.failures = failures
+
+
+class FetchFailed(TerminalError):
+    """A request that kept failing after every retry.
+
+    ``cause`` describes the last failure; ``last_error`` is that failure itself (also ``__cause__``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        attempts: int,
+        cause: str,
+        last_error: TransientError | None = None,
+        hint: str = "",
+    ) -> None:
         super().__init__(message, hint=hint)
         self.endpoint = endpoint
         self.attempts = attempts
         self.cause = cause
+        self.last_error = last_error
 
 
 class ParseError(TerminalError):

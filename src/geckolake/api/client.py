@@ -1,19 +1,30 @@
 """The rate-limited CoinGecko HTTP client.
 
-One :class:`CoinGeckoClient` per run and plan. Every attempt goes through the same three steps:
-take a concurrency slot, wait for the shared :class:`~geckolake.api.limiter.RateLimiter` to allow a
-start, send. What happens to the answer is decided by the policy in :mod:`geckolake.api.retry`:
+One :class:`CoinGeckoClient` per run and plan. Every attempt goes through the same steps: take a
+concurrency slot, wait for the shared :class:`~geckolake.api.limiter.RateLimiter` to allow a start,
+send. A failed attempt raises one of our errors (httpx's are translated here, ``raise ... from e``),
+and the policy in :mod:`geckolake.api.retry` decides what happens (the table there):
 
 - 2xx → :class:`~geckolake.api.endpoints.ApiResponse`, body byte-exact;
-- 429 → pause the limiter for ``retry-after`` and slow it down, then try again;
-- 5xx, timeouts, connection errors, bodies cut short → exponential backoff with full jitter;
-- after ``max_attempts`` → :class:`~geckolake.errors.FetchFailed`;
-- 401/403 and error codes 10002/10005/10010/10011 → :class:`~geckolake.errors.AuthError`,
-  404 → :class:`~geckolake.errors.NotFound`, other 4xx → :class:`~geckolake.errors.ApiError`
-  (no retry: the same request would get the same answer).
+- transient (429, 408, 5xx, timeouts, connection errors, bodies cut short) → ``RateLimited`` /
+  ``ServerError`` / ``NetworkError`` internally, retried: a 429 pauses the limiter for
+  ``retry-after`` and slows it down, the rest back off with full jitter;
+- after ``max_attempts`` → :class:`~geckolake.errors.FetchFailed`, the last transient error as its
+  ``__cause__``;
+- terminal (401/403 and error codes 10002/10005/10010/10011 → ``AuthError``, 404 → ``NotFound``,
+  other 4xx → ``ApiError``) → raised at once: the same request would get the same answer.
+
+Connection-level failures (DNS, refused, TLS, connect timeout) also feed the
+:class:`~geckolake.api.breaker.CircuitBreaker`: after ``breaker_failures`` in a row (5) across all
+requests, the client raises :class:`~geckolake.errors.ApiUnreachable` and ``fetch_all`` stops, so a
+dead host or a wrong base URL costs seconds, not every request's whole retry budget.
+
+Timeouts are sized to the call, not to the worst case: ``connect_timeout_s`` (5 s) to open a
+connection, ``timeout_s`` (10 s) for every read, write and pool wait. A large ``/market_chart``
+body takes 1–2 s from CoinGecko, so 10 s is generous, and a hung call costs 10 s, not 30.
 
 The API key travels only in the plan's header (never the URL), is registered for log redaction, and
-is masked out of every error message this module builds.
+is masked out of every error message this module builds; ``ApiUnreachable`` names only the host.
 """
 
 from __future__ import annotations
@@ -34,18 +45,36 @@ from typing import Any
 import httpx
 
 from geckolake import __version__
+from geckolake.api.breaker import CircuitBreaker
 from geckolake.api.endpoints import ApiRequest, ApiResponse
 from geckolake.api.limiter import Clock, RateLimiter, Sleep
-from geckolake.api.plans import Plan
+from geckolake.api.plans import PRO_BASE_URL, PUBLIC_BASE_URL, Plan
 from geckolake.api.redaction import install as install_redaction
 from geckolake.api.redaction import redact, register_secret
 from geckolake.api.retry import (
-    RATE_LIMITED_STATUS,
+    AUTH_ERROR_CODES,
+    CDN_FIREWALL_CODE,
     RetryPolicy,
-    is_retryable_status,
+    error_class_for,
+    error_for_exception,
+    quota_from_headers,
     retry_after_from_headers,
 )
-from geckolake.errors import ApiError, AuthError, FetchFailed, GeckolakeError, NotFound
+from geckolake.errors import (
+    ApiError,
+    ApiUnreachable,
+    AuthError,
+    ConfigError,
+    FetchFailed,
+    GeckolakeError,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransientError,
+)
+
+__all__ = ["AUTH_ERROR_CODES", "CDN_FIREWALL_CODE", "ClientStats", "CoinGeckoClient", "ResultCallback"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +101,12 @@ SAFE_HEADERS: frozenset[str] = frozenset(
     }
 )
 
-# CoinGecko's error codes that mean "this key / plan cannot do that" (FACTS.md, CoinGecko docs).
-AUTH_ERROR_CODES: frozenset[int] = frozenset({10002, 10005, 10010, 10011})
-CDN_FIREWALL_CODE = 1020
+# CoinGecko's own hosts: when they cannot be reached, the offline demo is the way to try geckolake.
+COINGECKO_HOSTS: frozenset[str] = frozenset(httpx.URL(url).host for url in (PUBLIC_BASE_URL, PRO_BASE_URL))
+
+# Errors every other request of a fetch_all would meet too: they stop it instead of being reported
+# once per request.
+_STOPS_FETCH_ALL = (AuthError, ApiUnreachable, ConfigError)
 
 ResultCallback = Callable[[ApiRequest, "ApiResponse | GeckolakeError"], Awaitable[None] | None]
 
@@ -84,7 +116,8 @@ class ClientStats:
     """Counters for one client's lifetime (they feed ``ops.pipeline_runs``).
 
     ``calls`` counts HTTP requests sent (every attempt), ``retries`` the attempts after the first,
-    ``failed`` the requests that ended in an error (given up after retries, or a terminal 4xx).
+    ``failed`` the requests that ended in an error (given up after retries, or a terminal error).
+    ``timeouts`` and ``connect_failures`` count attempts (a connect timeout is both).
     """
 
     calls: int = 0
@@ -94,14 +127,7 @@ class ClientStats:
     timeouts: int = 0
     bytes_in: int = 0
     failed: int = 0
-
-
-@dataclass(frozen=True)
-class _Retry:
-    """An attempt that failed in a way worth retrying."""
-
-    wait_s: float  # the caller sleeps this long (429 waits happen in the limiter instead)
-    cause: str
+    connect_failures: int = 0
 
 
 class CoinGeckoClient:
@@ -115,28 +141,42 @@ class CoinGeckoClient:
         *,
         rate_per_min: float | None = None,
         concurrency: int = 8,
-        timeout_s: float = 30.0,
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 5.0,
         max_attempts: int = 6,
+        breaker_failures: int = 5,
+        breaker_window_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         retry_policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        """``retry_policy`` overrides the default policy (its ``max_attempts`` wins over the argument)."""
+        """Set up the connection pool, limiter, retry policy and circuit breaker.
+
+        ``timeout_s`` is the read timeout (also used for writes and waiting for a pooled connection):
+        how long one call may go without receiving a byte. ``connect_timeout_s`` bounds opening a
+        connection (DNS, TCP, TLS). ``breaker_failures`` / ``breaker_window_s``: the circuit breaker
+        (see :mod:`geckolake.api.breaker`). ``retry_policy`` overrides the default policy (its
+        ``max_attempts`` wins over the argument).
+        """
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        if timeout_s <= 0 or connect_timeout_s <= 0:
+            raise ValueError("timeouts must be positive")
         self.base_url = base_url.rstrip("/")
         self.plan = plan
         self.concurrency = concurrency
         self.stats = ClientStats()
         self.policy = retry_policy or RetryPolicy(max_attempts=max_attempts)
         self.limiter = RateLimiter(rate_per_min or plan.rate_per_min, clock=clock, sleep=sleep)
+        self.breaker = CircuitBreaker(breaker_failures, breaker_window_s, clock=clock)
         self._api_key = api_key or None
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
+        self._last_connect_failure = ""
         headers = {"user-agent": USER_AGENT, "accept": "application/json"}
         if self._api_key:
             register_secret(self._api_key)
@@ -149,7 +189,7 @@ class CoinGeckoClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
-            timeout=httpx.Timeout(timeout_s),
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
             transport=transport,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             follow_redirects=False,
@@ -170,6 +210,12 @@ class CoinGeckoClient:
         """Close the connection pool."""
         await self._http.aclose()
 
+    @property
+    def host(self) -> str:
+        """The API's host (and port when not the scheme's default): safe to show, no key or query."""
+        url = httpx.URL(self.base_url)
+        return f"{url.host}:{url.port}" if url.port is not None else url.host
+
     async def fetch(self, req: ApiRequest) -> ApiResponse:
         """Send ``req`` until it succeeds, retrying what is worth retrying (see the module docstring).
 
@@ -177,100 +223,149 @@ class CoinGeckoClient:
             AuthError: 401/403 or a key/plan error code; fix the key, plan or base URL.
             NotFound: 404 (unknown coin id or path).
             ApiError: another 4xx, with CoinGecko's error message.
-            FetchFailed: still failing after ``max_attempts`` attempts; ``cause`` says why.
+            FetchFailed: still failing after ``max_attempts`` attempts; ``cause`` says why and
+                ``__cause__`` / ``last_error`` is the last transient error.
+            ApiUnreachable: the circuit breaker is open: connection after connection failed.
+            ConfigError: the base URL is not an http(s) URL.
         """
         attempt = 0
         while True:
             attempt += 1
             try:
-                async with self._slots:
-                    started = await self.limiter.acquire()
-                    outcome = await self._attempt(req, attempt, started)
+                return await self._attempt_in_turn(req, attempt)
+            except TransientError as error:
+                wait = self._after_failure(req, error, attempt)
             except GeckolakeError:
                 self.stats.failed += 1
                 raise
-            if isinstance(outcome, ApiResponse):
-                return outcome
-            if attempt >= self.policy.max_attempts:
+            if wait > 0:
+                await self._sleep(wait)
+
+    def _after_failure(self, req: ApiRequest, error: TransientError, attempt: int) -> float:
+        """The wait before the next attempt, or the terminal error (raised ``from error``)."""
+        if isinstance(error, NetworkError) and error.connect:
+            self._last_connect_failure = str(error)
+            if self.breaker.record_failure():
                 self.stats.failed += 1
-                logger.info("giving up on %s after %d attempts: %s", req.describe(), attempt, outcome.cause)
-                raise FetchFailed(
-                    f"{req.endpoint} {req.describe()} failed after {attempt} attempts: {outcome.cause}",
-                    endpoint=req.endpoint,
-                    attempts=attempt,
-                    cause=outcome.cause,
-                    hint=("it is recorded and the next run fetches it again; check the network or CoinGecko's status"),
-                )
-            self.stats.retries += 1
-            logger.debug(
-                "retrying %s in %.2fs after %s (attempt %d of %d)",
-                req.describe(),
-                outcome.wait_s,
-                outcome.cause,
-                attempt,
-                self.policy.max_attempts,
-            )
-            if outcome.wait_s > 0:
-                await self._sleep(outcome.wait_s)
+                raise self._unreachable() from error
+        cause = str(error)
+        if not self.policy.retries(error, attempt):
+            self.stats.failed += 1
+            logger.info("giving up on %s after %d attempts: %s", req.describe(), attempt, cause)
+            raise FetchFailed(
+                f"{req.endpoint} {req.describe()} failed after {attempt} attempts: {cause}",
+                endpoint=req.endpoint,
+                attempts=attempt,
+                cause=cause,
+                last_error=error,
+                hint="it is recorded and the next run fetches it again; check the network or CoinGecko's status",
+            ) from error
+        wait = self.policy.delay_after(error, attempt, self._rng)
+        self.stats.retries += 1
+        logger.debug(
+            "retrying %s in %.2fs after %s (attempt %d of %d)",
+            req.describe(),
+            wait,
+            cause,
+            attempt,
+            self.policy.max_attempts,
+        )
+        return wait
 
     async def fetch_all(self, reqs: Iterable[ApiRequest], on_result: ResultCallback) -> None:
         """Fetch every request with at most ``concurrency`` in flight, paced by the limiter.
 
         Each result (an :class:`ApiResponse` or the :class:`GeckolakeError` it ended with) goes to
-        ``on_result``, which may be sync or async; one failed request never stops the others.
-        ``reqs`` is consumed lazily, so a large generator is fine.
+        ``on_result``, which may be sync or async, as soon as it arrives; one failed request never
+        stops the others. ``reqs`` is consumed lazily, so a large generator is fine.
+
+        An error every other request would meet too stops the whole fetch instead: the requests in
+        flight and those not started are dropped (never reported), callbacks already running finish,
+        and the error is raised. Every result received before that was delivered.
 
         Raises:
-            AuthError: the key or plan is refused; the remaining requests are cancelled because
-                every one of them would fail the same way.
+            AuthError: the key or plan is refused.
+            ApiUnreachable: the API cannot be reached (circuit breaker; see :mod:`geckolake.api.breaker`).
+            ConfigError: the base URL is not an http(s) URL.
         """
         iterator = iter(reqs)
+        stopping = False
+        in_callback: set[asyncio.Task[Any] | None] = set()
 
         async def worker() -> None:
             # Workers share one iterator; next() never awaits, so two tasks cannot take one request.
             for req in iterator:
+                if stopping:
+                    return
                 result: ApiResponse | GeckolakeError
                 try:
                     result = await self.fetch(req)
-                except AuthError:
+                except _STOPS_FETCH_ALL:
                     raise
                 except GeckolakeError as e:
                     result = e
-                pending = on_result(req, result)
-                if inspect.isawaitable(pending):
-                    await pending
+                # No await between the answer and here: a received answer always reaches on_result,
+                # and a callback that has started is never cancelled halfway (it may be committing).
+                me = asyncio.current_task()
+                in_callback.add(me)
+                try:
+                    pending = on_result(req, result)
+                    if inspect.isawaitable(pending):
+                        await pending
+                finally:
+                    in_callback.discard(me)
 
         tasks = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
+            stopping = True
             for task in tasks:
-                task.cancel()
+                if task not in in_callback:
+                    task.cancel()
             outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
                 raise outcome
 
-    async def _attempt(self, req: ApiRequest, attempt: int, started: float) -> ApiResponse | _Retry:
-        """One HTTP exchange: a response, a reason to retry, or a terminal error raised."""
+    async def _attempt_in_turn(self, req: ApiRequest, attempt: int) -> ApiResponse:
+        """One attempt when a slot and the limiter allow it (failing fast while the breaker is open)."""
+        self._check_reachable()
+        async with self._slots:
+            started = await self.limiter.acquire()
+            seq = self.limiter.starts
+            self._check_reachable()  # the breaker may have tripped while this attempt waited its turn
+            return await self._attempt(req, attempt, started, seq)
+
+    def _check_reachable(self) -> None:
+        if self.breaker.is_open:
+            raise self._unreachable()
+
+    async def _attempt(self, req: ApiRequest, attempt: int, started: float, seq: int) -> ApiResponse:
+        """One HTTP exchange: the response, or our error for what went wrong (transient or terminal)."""
         logger.debug("GET %s (attempt %d)", req.describe(), attempt)
         self.stats.calls += 1
         try:
             response = await self._http.get(req.path, params=list(req.params))
-        except httpx.TimeoutException as e:
-            self.stats.timeouts += 1
-            return _Retry(self._backoff(attempt), f"timeout ({type(e).__name__})")
-        except (httpx.TransportError, httpx.DecodingError) as e:
-            return _Retry(self._backoff(attempt), self._safe(f"{type(e).__name__}: {e}"))
+        except httpx.HTTPError as e:
+            error = error_for_exception(e, self._safe(_describe(e)), endpoint=req.endpoint)
+            if isinstance(error, NetworkError):
+                self.stats.timeouts += error.timeout
+                self.stats.connect_failures += error.connect
+            raise error from e
+        self.breaker.record_answer()
         elapsed_ms = (self._clock() - started) * 1000.0
         body = response.content
         self.stats.bytes_in += len(body)
         status = response.status_code
+        quota = quota_from_headers(response.headers)
+        if quota is not None:
+            self.limiter.on_quota(seq, quota.remaining, quota.reset_in_s)
 
         if 200 <= status < 300:
             if _is_short(response, body):
-                return _Retry(self._backoff(attempt), "body shorter than its Content-Length")
-            self.limiter.on_success()
+                raise NetworkError("body shorter than its Content-Length", endpoint=req.endpoint)
+            self.limiter.on_success(started)
             return ApiResponse(
                 request=req,
                 status=status,
@@ -280,46 +375,65 @@ class CoinGeckoClient:
                 attempts=attempt,
                 headers={k: v for k, v in response.headers.items() if k.lower() in SAFE_HEADERS},
             )
-        if status == RATE_LIMITED_STATUS:
+        code, message = _error_details(response)
+        message = self._safe(message)
+        kind = error_class_for(status, code)
+        if kind is RateLimited:
             self.stats.rate_limited += 1
             wait = self.policy.rate_limited_wait(retry_after_from_headers(response.headers), attempt)
             # The wait happens in the limiter so every task holds off, not just this one.
             self.limiter.on_rate_limited(started, wait)
-            _, message = _error_details(response)
-            return _Retry(0.0, self._safe(f"HTTP 429 (rate limited: {message}), waited {wait:.1f}s"))
-        if is_retryable_status(status):
-            if status >= 500:
-                self.stats.server_errors += 1
-            _, message = _error_details(response)
-            return _Retry(self._backoff(attempt), self._safe(f"HTTP {status}: {message}"))
-        raise self._terminal_error(req, response)
-
-    def _backoff(self, attempt: int) -> float:
-        return self.policy.backoff(attempt, self._rng)
+            raise RateLimited(
+                f"HTTP 429 (rate limited: {message}), waited {wait:.1f}s", retry_after=wait, endpoint=req.endpoint
+            )
+        if kind is ServerError:
+            self.stats.server_errors += status >= 500
+            raise ServerError(f"HTTP {status}: {message}", status=status, endpoint=req.endpoint)
+        raise self._terminal_error(req, status, code, message)
 
     def _safe(self, text: str) -> str:
         return redact(text, [self._api_key])
 
-    def _terminal_error(self, req: ApiRequest, response: httpx.Response) -> ApiError:
-        status = response.status_code
-        code, message = _error_details(response)
-        message = self._safe(message)
+    def _unreachable(self) -> ApiUnreachable:
+        last = f" (last: {self._last_connect_failure})" if self._last_connect_failure else ""
+        return ApiUnreachable(
+            f"cannot reach the API at {self.host}: {self.breaker.streak} connection attempts in a row failed{last}; "
+            "the network or the base URL is the problem",
+            host=self.host,
+            failures=self.breaker.streak,
+            hint=self._unreachable_hint(),
+        )
+
+    def _unreachable_hint(self) -> str:
+        if httpx.URL(self.base_url).host in COINGECKO_HOSTS:
+            return (
+                "check the internet connection (and any proxy or firewall) and https://status.coingecko.com; "
+                "to try geckolake offline, run `geckolake demo` (it uses the built-in CoinGecko simulator)"
+            )
+        url = httpx.URL(self.base_url).copy_with(userinfo=b"", query=None, fragment=None)
+        return (
+            f"check COINGECKO_BASE_URL (base_url in geckolake.toml; now {url}) and that the server there "
+            "is running (`geckolake simulator` serves a fake CoinGecko)"
+        )
+
+    def _terminal_error(self, req: ApiRequest, status: int, code: int | None, message: str) -> ApiError:
         where = f"{req.endpoint} {req.describe()}"
         code_text = f", error code {code}" if code is not None else ""
         common: dict[str, Any] = {"status": status, "endpoint": req.endpoint, "coin_id": req.coin_id}
-        if code == CDN_FIREWALL_CODE:
+        kind = error_class_for(status, code)
+        if kind is AuthError and code == CDN_FIREWALL_CODE:
             return AuthError(
                 f"CoinGecko's CDN blocked {where}: HTTP {status}{code_text}: {message}",
                 hint="the CDN firewall refused this client (error 1020); wait a while, or use an API key",
                 **common,
             )
-        if status in (401, 403) or code in AUTH_ERROR_CODES:
+        if kind is AuthError:
             return AuthError(
                 f"CoinGecko refused {where}: HTTP {status}{code_text}: {message}",
                 hint=self._auth_hint(code),
                 **common,
             )
-        if status == 404:
+        if kind is NotFound:
             if req.coin_id is not None:
                 hint = (
                     f"CoinGecko does not know coin id {req.coin_id!r}; "
@@ -351,6 +465,12 @@ class CoinGeckoClient:
             f"that the plan ({plan.name}) matches it, and the base URL ({self.base_url}; "
             f"this plan's host is {plan.base_url})"
         )
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    """``ConnectError: [Errno 111] Connection refused``; the type alone when httpx gives no text."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _is_short(response: httpx.Response, body: bytes) -> bool:

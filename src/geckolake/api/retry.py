@@ -1,23 +1,42 @@
-"""The client's retry policy, declared in one place.
+"""What is worth retrying and how long to wait, declared in one place.
 
-What is retried (everything else fails at once, see ``CoinGeckoClient.fetch``):
+Every failed attempt becomes one of our errors here (the client translates httpx's at the boundary
+with ``raise ... from e``), and its class decides what happens next:
 
-- HTTP 429 (CoinGecko's JSON answer or the CDN's HTML page). The wait is the ``retry-after``
-  header (delta-seconds or an HTTP date), else ``x-ratelimit-reset`` (a date), else
-  :meth:`RetryPolicy.rate_limited_backoff` — exponential without jitter from ``rate_limited_base_s``,
-  because a rate-limit window only reopens after a while and retrying early just burns another call.
-  Server-given waits are capped at ``max_retry_after_s`` so a silly header cannot park a run for hours.
-  The wait pauses the shared limiter (every task waits, not only the one that got the 429), and the
-  limiter slows down (see ``limiter.py``).
-- HTTP 408, 500, 502, 503, 504 and the CDN's 520–524: exponential backoff with *full jitter*
+============================================  ===================  ===============================
+what came back                                error                what the client does
+============================================  ===================  ===============================
+HTTP 429 (JSON or the CDN's HTML page)        ``RateLimited``      pause the shared limiter, retry
+HTTP 408, every 5xx (the CDN's 52x too)       ``ServerError``      backoff with full jitter, retry
+connect failure: DNS, refused, TLS, proxy,    ``NetworkError``     backoff, retry; counted by the
+connect timeout                               (``connect=True``)   circuit breaker (``breaker.py``)
+read/write/pool timeout, reset connection,    ``NetworkError``     backoff, retry
+body cut short or undecodable
+401/403, error codes 10002/10005/10010/10011  ``AuthError``        raise at once; ``fetch_all`` stops
+and the CDN's 1020
+404                                           ``NotFound``         raise at once
+any other status                              ``ApiError``         raise at once
+a URL that is not http(s)                     ``ConfigError``      raise at once; ``fetch_all`` stops
+============================================  ===================  ===============================
+
+Transient errors (:class:`~geckolake.errors.TransientError`) are retried; terminal ones are not:
+the same request would get the same answer.
+
+- After a 429 the wait is the ``retry-after`` header (delta-seconds or an HTTP date), else
+  ``x-ratelimit-reset`` (a date), else :meth:`RetryPolicy.rate_limited_backoff` — exponential without
+  jitter from ``rate_limited_base_s``, because a rate-limit window only reopens after a while and
+  retrying early just burns another call. Server-given waits are capped at ``max_retry_after_s`` so a
+  silly header cannot park a run for hours. Dates are read against the answer's own ``Date`` header
+  when it has one, so a skewed local clock does not stretch or cut the wait. The wait pauses the
+  shared limiter (every task waits, not only the one that got the 429), and the limiter slows down
+  (see ``limiter.py``).
+- Other transient failures: exponential backoff with *full jitter*
   (``uniform(0, min(cap, base · 2^(attempt-1)))``, AWS architecture blog "Exponential Backoff And
   Jitter"): full jitter spreads the retries of concurrent tasks so they do not hit a recovering
   server in lockstep.
-- Timeouts, refused or reset connections, bodies cut short (``httpx.TransportError``,
-  ``httpx.DecodingError``, a body shorter than its ``Content-Length``): same backoff as 5xx.
 
 A request is tried at most ``max_attempts`` times in all (default 6, so 5 retries); then the client
-raises ``FetchFailed`` with the last cause.
+raises ``FetchFailed`` with the last transient error as its ``__cause__`` (and ``last_error``).
 """
 
 from __future__ import annotations
@@ -29,13 +48,69 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
+
+from geckolake.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    GeckolakeError,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransientError,
+)
+
 RATE_LIMITED_STATUS = 429
-RETRYABLE_STATUSES: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+SERVER_ERROR_STATUSES: frozenset[int] = frozenset({408, *range(500, 600)})
+RETRYABLE_STATUSES: frozenset[int] = SERVER_ERROR_STATUSES | {RATE_LIMITED_STATUS}
+
+# CoinGecko's error codes that mean "this key / plan cannot do that" (FACTS.md, CoinGecko docs).
+AUTH_ERROR_CODES: frozenset[int] = frozenset({10002, 10005, 10010, 10011})
+CDN_FIREWALL_CODE = 1020
+
+# httpx errors raised before any connection existed: the host cannot be reached (DNS, refused,
+# TLS handshake, proxy, connect timeout). ConnectError covers DNS, refusals and TLS failures.
+CONNECT_ERRORS: tuple[type[httpx.HTTPError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
 
 
 def is_retryable_status(status: int) -> bool:
     """True for the HTTP statuses worth trying again (see the module docstring)."""
     return status in RETRYABLE_STATUSES
+
+
+def error_class_for(status: int, error_code: int | None = None) -> type[GeckolakeError] | None:
+    """The error an HTTP answer becomes (None for 2xx); see the table in the module docstring."""
+    if 200 <= status < 300:
+        return None
+    if status == RATE_LIMITED_STATUS:
+        return RateLimited
+    if status in SERVER_ERROR_STATUSES:
+        return ServerError
+    if status in (401, 403) or error_code in AUTH_ERROR_CODES or error_code == CDN_FIREWALL_CODE:
+        return AuthError
+    if status == 404:
+        return NotFound
+    return ApiError
+
+
+def error_for_exception(error: httpx.HTTPError, detail: str, *, endpoint: str = "") -> GeckolakeError:
+    """Our error for an httpx exception raised while sending (``detail``: a key-free description).
+
+    The caller raises the result ``from error``.
+    """
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return ConfigError(
+            f"the API base URL is not an http(s) URL ({detail})",
+            hint="set COINGECKO_BASE_URL (or --base-url) to something like https://api.coingecko.com/api/v3",
+        )
+    timeout = isinstance(error, httpx.TimeoutException)
+    if isinstance(error, CONNECT_ERRORS):
+        return NetworkError(f"no connection ({detail})", connect=True, timeout=timeout, endpoint=endpoint)
+    if timeout:
+        return NetworkError(f"timeout ({detail})", timeout=True, endpoint=endpoint)
+    return NetworkError(detail, endpoint=endpoint)
 
 
 @dataclass(frozen=True)
@@ -79,6 +154,38 @@ class RetryPolicy:
             return self.rate_limited_backoff(attempt)
         return min(retry_after, self.max_retry_after_s)
 
+    def retries(self, error: GeckolakeError, attempt: int) -> bool:
+        """Whether a request whose attempt number ``attempt`` failed with ``error`` gets another."""
+        return isinstance(error, TransientError) and attempt < self.max_attempts
+
+    def delay_after(self, error: TransientError, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds the request itself waits before its next attempt.
+
+        0 after a 429: its wait pauses the shared limiter instead (every task holds off).
+        """
+        if isinstance(error, RateLimited):
+            return 0.0
+        return self.backoff(attempt, rng)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The server's own count, from ``x-ratelimit-remaining`` and ``x-ratelimit-reset``."""
+
+    remaining: int
+    reset_in_s: float
+
+
+def quota_from_headers(headers: Mapping[str, str], now: datetime | None = None) -> Quota | None:
+    """What is left of the server's rate-limit window, or None unless both headers are readable."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    remaining = lowered.get("x-ratelimit-remaining", "").strip()
+    reset = lowered.get("x-ratelimit-reset")
+    if not remaining.isdigit() or reset is None:
+        return None
+    reset_in = _seconds_until(_parse_date(reset.strip()), now or _server_now(lowered))
+    return None if reset_in is None else Quota(int(remaining), reset_in)
+
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait according to a ``Retry-After`` value (RFC 9110 §10.2.3).
@@ -104,6 +211,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 def retry_after_from_headers(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """The wait a 429's headers ask for: ``retry-after`` first, then ``x-ratelimit-reset`` (a date)."""
     lowered = {k.lower(): v for k, v in headers.items()}
+    now = now or _server_now(lowered)
     wait = parse_retry_after(lowered.get("retry-after"), now)
     if wait is not None:
         return wait
@@ -111,6 +219,12 @@ def retry_after_from_headers(headers: Mapping[str, str], now: datetime | None = 
     if reset is None:
         return None
     return _seconds_until(_parse_date(reset.strip()), now)
+
+
+def _server_now(lowered: Mapping[str, str]) -> datetime | None:
+    """The answer's ``Date`` header: dates in other headers are relative to the server's clock."""
+    date = lowered.get("date")
+    return _parse_date(date.strip()) if date else None
 
 
 def _parse_date(text: str) -> datetime | None:

@@ -115,25 +115,73 @@ def test_one_burst_of_429s_slows_down_once() -> None:
     assert lim.rate_per_min == pytest.approx(25)
 
 
-def test_rate_recovers_gradually_and_never_exceeds_target() -> None:
+def test_rate_holds_a_window_after_a_429_then_recovers_slowly_up_to_the_target() -> None:
     vt = VirtualTime()
-    lim = limiter(100, vt, recover_successes=10)
+    lim = limiter(100, vt, recover_successes=10, recover_after_s=60.0)
     lim.on_rate_limited(started_at=0.0, wait_s=0.0)
     assert lim.rate_per_min == pytest.approx(50)
+    vt.now = 59.0
     lim.on_success()
-    assert lim.rate_per_min == pytest.approx(60)
-    for _ in range(20):
+    assert lim.rate_per_min == pytest.approx(50)  # no probing within the window that said no
+    vt.now = 61.0
+    lim.on_success()
+    assert lim.rate_per_min == pytest.approx(55)  # one tenth of the reduced rate per success
+    for _ in range(30):
         lim.on_success()
     assert lim.rate_per_min == pytest.approx(100)
 
 
+def test_429_drops_the_rate_to_what_the_server_let_through() -> None:
+    # Configured for 60,000/min against a server that allows 30 per minute: 30 calls went through
+    # at once, then a 429 says "come back in 60 s". The server allowed 30 calls in ~60 s.
+    vt = VirtualTime()
+    lim = limiter(60_000, vt)
+    for _ in range(30):
+        lim.on_success(vt.run(lim.acquire()))
+    lim.on_rate_limited(started_at=vt.now, wait_s=60.0)
+    assert lim.rate_per_min == pytest.approx(0.9 * 30, rel=0.01)
+    assert lim.paused_until == pytest.approx(vt.now + 60.0)
+
+
+def test_429_with_nothing_to_measure_halves_the_rate() -> None:
+    vt = VirtualTime()
+    lim = limiter(600, vt)
+    lim.on_rate_limited(started_at=0.0, wait_s=5.0)
+    assert lim.rate_per_min == pytest.approx(300)
+
+
 def test_rate_has_a_floor() -> None:
     vt = VirtualTime()
-    lim = limiter(100, vt, min_rate_fraction=0.1)
+    lim = limiter(100, vt, min_rate_per_min=10)
     for i in range(20):
         vt.now = float(i)
         lim.on_rate_limited(started_at=vt.now, wait_s=0.0)
     assert lim.rate_per_min == pytest.approx(10)
+
+
+def test_spent_server_budget_holds_starts_until_its_window_reopens() -> None:
+    vt = VirtualTime()
+    lim = limiter(60_000, vt, quota_margin_s=1.0)
+    starts = [vt.run(lim.acquire()) for _ in range(3)]
+    # The answer to the first start: 3 calls left in a window that reopens in 10 s. Starts 2 and 3
+    # may already be counted, so only one more call is safe.
+    lim.on_quota(seq=1, remaining=3, reset_in_s=10.0)
+    assert lim.budget == 1
+    starts.append(vt.run(lim.acquire()))
+    assert starts[-1] < 1.0
+    starts.append(vt.run(lim.acquire()))
+    assert starts[-1] == pytest.approx(starts[2] + 11.0, abs=0.01)  # reopened, plus the margin
+    assert lim.budget is None  # a new window: unknown until the next answer
+
+
+def test_older_news_about_the_same_window_does_not_lower_the_budget() -> None:
+    vt = VirtualTime()
+    lim = limiter(60_000, vt)
+    for _ in range(4):
+        vt.run(lim.acquire())
+    lim.on_quota(seq=4, remaining=20, reset_in_s=30.0)
+    lim.on_quota(seq=1, remaining=21, reset_in_s=30.0)  # arrived late: 21 - 3 = 18 < 20
+    assert lim.budget == 20
 
 
 @pytest.mark.parametrize(
@@ -143,6 +191,8 @@ def test_rate_has_a_floor() -> None:
         {"rate_per_min": 10, "burst": 0},
         {"rate_per_min": 10, "safety": 0},
         {"rate_per_min": 10, "jitter": 1},
+        {"rate_per_min": 10, "min_rate_per_min": 0},
+        {"rate_per_min": 10, "slowdown_factor": 1},
     ],
 )
 def test_invalid_settings(kwargs: dict[str, float]) -> None:
