@@ -96,8 +96,9 @@ def credits_used(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 def freshness(lake: Lake, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> list[Freshness]:
     """Each table with a freshness SLA: newest timestamp, age and SLA at ``settings.now()``."""
     from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
-    from geckolake.quality.checks import Fresh, checks_for
+    from geckolake.quality.checks import Fresh
     from geckolake.quality.runner import context_from
+    from geckolake.quality.suite import checks_for
 
     ctx = context_from(settings)
     own = con is None

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from geckolake.quality.checks import Check, CheckContext, checks_for
+from geckolake.quality.checks import Check, CheckContext
+from geckolake.quality.suite import checks_for
 
 if TYPE_CHECKING:
     import duckdb

@@ -11,8 +11,9 @@ import pyarrow as pa
 import pytest
 
 from geckolake.lake.catalog import Lake, open_lake
-from geckolake.quality.checks import Check, CheckContext, InRange, NotNull, checks_for
+from geckolake.quality.checks import Check, CheckContext, InRange, NotNull
 from geckolake.quality.runner import CheckResult, run_checks
+from geckolake.quality.suite import checks_for
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

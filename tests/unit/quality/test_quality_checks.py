@@ -12,8 +12,9 @@ import pytest
 from geckolake.lake.catalog import Lake, open_lake
 from geckolake.lake.tables import all_tables
 from geckolake.quality import gate
-from geckolake.quality.checks import CheckContext, checks_for
+from geckolake.quality.checks import CheckContext
 from geckolake.quality.runner import record_results, run_checks
+from geckolake.quality.suite import checks_for
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
