@@ -64,10 +64,10 @@ def coin_daily(coins: int, days: int) -> pa.Table:
 
 
 def main(argv: list[str]) -> None:
-    from geckolake.analytics.config import AnalyticsConfig
     from geckolake.analytics.forecast.run import forecast_tables
     from geckolake.analytics.refresh import refresh_analytics
     from geckolake.analytics.series import iter_series, load_daily
+    from geckolake.config import AnalyticsSettings
     from geckolake.lake.catalog import open_lake
 
     coins, days, top = (int(a) for a in (argv + ["1000", "730", "100"][len(argv) :]))
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> None:
         emit("analytics", "daily_refresh_seconds", time.perf_counter() - started, "s", coins=coins, days=days)
         series = list(iter_series(load_daily(lake, None)))
         started = time.perf_counter()
-        fc, bt = forecast_tables(series, AnalyticsConfig(forecast_coins=top))
+        fc, bt = forecast_tables(series, AnalyticsSettings(forecast_coins=top))
         emit(
             "analytics",
             "forecast_seconds",

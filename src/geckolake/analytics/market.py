@@ -14,10 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.ranking import top_by_cap
 from geckolake.analytics.series import sorted_runs
-from geckolake.lake.catalog import Lake, new_duckdb
+from geckolake.config import AnalyticsSettings
+from geckolake.lake.catalog import Lake
+from geckolake.lake.duckdb_access import new_duckdb
 
 INDEX_BASE = 100.0
 STABLE_BAND = (0.98, 1.02)
@@ -105,7 +106,7 @@ ORDER BY d.vs_currency, d.date
 
 
 def market_daily(
-    daily: pa.Table, global_market: pa.Table, since: date, previous_levels: dict[str, float], cfg: AnalyticsConfig
+    daily: pa.Table, global_market: pa.Table, since: date, previous_levels: dict[str, float], cfg: AnalyticsSettings
 ) -> pa.Table:
     """gold.market_daily rows for the days from ``since`` on.
 

@@ -11,9 +11,9 @@ from datetime import date
 
 import pyarrow as pa
 
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.ranking import top_by_cap
-from geckolake.lake.catalog import new_duckdb
+from geckolake.config import AnalyticsSettings
+from geckolake.lake.duckdb_access import new_duckdb
 
 HORIZONS = (("1d", 1), ("7d", 7), ("30d", 30))
 
@@ -57,7 +57,7 @@ FROM ranked WHERE bottom_pos <= {count}
 """
 
 
-def top_movers(daily: pa.Table, since: date, cfg: AnalyticsConfig) -> pa.Table:
+def top_movers(daily: pa.Table, since: date, cfg: AnalyticsSettings) -> pa.Table:
     """gold.top_movers rows for the days from ``since`` on."""
     horizons = ", ".join(f"('{name}', {days})" for name, days in HORIZONS)
     universe = int(cfg.movers_universe)

@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geckolake.analytics import categories, correlations, market, movers, risk, source_mark
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily, month_of
+from geckolake.config import AnalyticsSettings
 from geckolake.lake.catalog import Lake, isin
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def refresh_analytics(
     *,
     since: date | None = None,
     full: bool = False,
-    config: AnalyticsConfig | None = None,
+    config: AnalyticsSettings = AnalyticsSettings(),
     forecasts: bool = False,
 ) -> dict[str, int]:
     """Recompute the analytics tables; returns the rows written per table.
@@ -51,6 +51,7 @@ def refresh_analytics(
     ``since`` on (nothing when ``since`` is None: the run touched no day). A run asks for ``full``
     when, before its commits, the analytics lagged gold.coin_daily (``source_mark.is_current``: an
     earlier run stopped before its refresh). Records the snapshot of gold.coin_daily it read.
+    ``config``: what to compute (``settings.analytics``).
     ``forecasts``: also fit the forecasts (see :func:`refresh_forecasts`).
 
     Raises:
@@ -59,30 +60,29 @@ def refresh_analytics(
     if not full and since is None:
         return {}
     source = source_mark.source_snapshot(lake)
-    cfg = config or AnalyticsConfig()
     started = time.perf_counter()
     first = None if full else since
     frame = load_daily(lake, None if first is None else first - timedelta(days=LOOKBACK_DAYS))
     series = list(iter_series(frame))
     rows: dict[str, int] = {}
 
-    data = risk.risk_table(series, first, cfg.risk_free_rate, lake.arrow_schema("gold.coin_risk"))
+    data = risk.risk_table(series, first, config.risk_free_rate, lake.arrow_schema("gold.coin_risk"))
     rows["gold.coin_risk"] = _write(lake, "gold.coin_risk", data, first)
 
     daily = frame
     from_day = first or date(1970, 1, 1)
     prev = {} if first is None else market.previous_levels(lake, first)
-    data = market.market_daily(daily, lake.read("silver.global_market"), from_day, prev, cfg)
+    data = market.market_daily(daily, lake.read("silver.global_market"), from_day, prev, config)
     rows["gold.market_daily"] = _write(lake, "gold.market_daily", data, first)
 
-    rows["gold.top_movers"] = _write(lake, "gold.top_movers", movers.top_movers(daily, from_day, cfg), first)
+    rows["gold.top_movers"] = _write(lake, "gold.top_movers", movers.top_movers(daily, from_day, config), first)
 
     by_currency: dict[str, list[Series]] = {}
     for s in series:
         by_currency.setdefault(s.vs_currency, []).append(s)
     parts = []
     for cur, group in sorted(by_currency.items()):
-        t = correlations.correlations(group, first, cfg.correlation_coins)
+        t = correlations.correlations(group, first, config.correlation_coins)
         parts.append(t.append_column("vs_currency", pa.array([cur] * t.num_rows, pa.string())))
     corr = _months(pa.concat_tables(parts) if parts else _empty(lake, "gold.correlations"))
     rows["gold.correlations"] = _write(lake, "gold.correlations", corr, first)
@@ -92,7 +92,7 @@ def refresh_analytics(
     rows["gold.category_daily"] = cats.num_rows
 
     if forecasts:
-        rows.update(_forecasts(lake, series, cfg, full))
+        rows.update(_forecasts(lake, series, config, full))
     source_mark.mark(lake, source)
     log.info("analytics refreshed in %.2fs (%s): %s", time.perf_counter() - started, "full" if full else since, rows)
     return rows
@@ -129,28 +129,27 @@ def _write(lake: Lake, name: str, data: pa.Table, since: date | None) -> int:
     return data.num_rows
 
 
-def refresh_forecasts(lake: Lake, config: AnalyticsConfig | None = None) -> dict[str, int]:
+def refresh_forecasts(lake: Lake, config: AnalyticsSettings = AnalyticsSettings()) -> dict[str, int]:
     """Fit the forecasts and backtests for the latest day of gold.coin_daily; rows written per table.
 
     Only the last ``train_days`` (+ the backtest folds) of daily history are read: older closes are
-    never fitted on.
+    never fitted on. ``config``: the forecasting knobs (``settings.analytics``).
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
     """
-    cfg = config or AnalyticsConfig()
     started = time.perf_counter()
     latest = _latest_day(lake)
     if latest is None:
         return {"gold.price_forecasts": 0, "gold.forecast_backtests": 0}
-    reach = cfg.train_days + cfg.backtest_folds * cfg.backtest_step + cfg.forecast_horizon
+    reach = config.train_days + config.backtest_folds * config.backtest_step + config.forecast_horizon
     series = list(iter_series(load_daily(lake, latest - timedelta(days=reach))))
-    rows = _forecasts(lake, series, cfg, full=False)
+    rows = _forecasts(lake, series, config, full=False)
     log.info("forecasts refreshed in %.2fs for %s: %s", time.perf_counter() - started, latest, rows)
     return rows
 
 
-def run_forecasts(lake_dir: Path, config: AnalyticsConfig | None = None) -> dict[str, int]:
+def run_forecasts(lake_dir: Path, config: AnalyticsSettings = AnalyticsSettings()) -> dict[str, int]:
     """:func:`refresh_forecasts` on the lake at ``lake_dir``, holding its writer lock.
 
     Raises:
@@ -173,7 +172,7 @@ def _latest_day(lake: Lake) -> date | None:
     return None if row is None else row[0]
 
 
-def _forecasts(lake: Lake, series: list[Series], cfg: AnalyticsConfig, full: bool) -> dict[str, int]:
+def _forecasts(lake: Lake, series: list[Series], cfg: AnalyticsSettings, full: bool) -> dict[str, int]:
     from geckolake.analytics.forecast.run import forecast_tables
 
     fc_rows, bt_rows = forecast_tables(series, cfg)

@@ -33,6 +33,7 @@ from geckolake.ingest.raw_store import RawStore
 from geckolake.lake.lineage import Lineage
 
 if TYPE_CHECKING:
+    from geckolake.config import AnalyticsSettings
     from geckolake.lake.catalog import Lake
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,9 @@ def _parse_into_bronze(
             _append_all(lake, tables)
 
 
-def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
+def replay(
+    lake: Lake, *, workers: int | Literal["auto"] = 0, analytics: AnalyticsSettings | None = None
+) -> ReplayResult:
     """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
 
     As in the runs themselves, the batches of a run the quality gate rejected (status ``gated`` in
@@ -305,11 +308,13 @@ def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
     ``PARALLEL_MIN_FILES`` files on. Workers are started with ``spawn``, which re-imports the
     caller's ``__main__``: only opt in from a script guarded by ``if __name__ == "__main__":``
     (an unguarded one would run again in every worker), which is why it is not the default.
+    ``analytics``: what the analytics tables compute (``settings.analytics``; None: the defaults).
 
     Raises:
         LakeError: a raw file listed in the manifest is missing or unreadable.
     """
     from geckolake.analytics.refresh import refresh_analytics
+    from geckolake.config import AnalyticsSettings
     from geckolake.transform.runner import rebuild_all
 
     started = time.perf_counter()
@@ -324,6 +329,6 @@ def replay(lake: Lake, *, workers: int | Literal["auto"] = 0) -> ReplayResult:
     result.gated_runs = _gated_runs(lake)
     report = rebuild_all(lake, exclude_runs=result.gated_runs)
     result.rows = dict(report.rows)
-    result.rows.update(refresh_analytics(lake, full=True))
+    result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings()))
     result.seconds = time.perf_counter() - started
     return result

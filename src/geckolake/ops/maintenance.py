@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from geckolake.ops.orphans import SweepReport, sweep_orphans
 
 if TYPE_CHECKING:
+    from geckolake.config import MaintenanceSettings
     from geckolake.lake.catalog import Lake
-    from geckolake.ops.settings import MaintenanceSettings
 
 log = logging.getLogger(__name__)
 

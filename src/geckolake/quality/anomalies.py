@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 if TYPE_CHECKING:
+    from geckolake.config import QualitySettings
     from geckolake.lake.catalog import Lake
-    from geckolake.ops.settings import QualitySettings
 
 
 SOURCE = "silver.market_snapshots"

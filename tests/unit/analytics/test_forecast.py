@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from tests.unit.analytics.builders import market, write_market
 
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.forecast.backtest import backtest, origins, score
 from geckolake.analytics.forecast.models import Z, naive
 from geckolake.analytics.refresh import refresh_analytics
+from geckolake.config import AnalyticsSettings
 from geckolake.lake.catalog import Lake
 
 
@@ -67,7 +67,7 @@ def test_backtest_of_naive_on_a_saw_tooth() -> None:
 def forecast_lake(module_lake: Lake) -> Lake:
     module_lake.drop_layers(("bronze", "silver", "gold"))
     write_market(module_lake, market(150))
-    cfg = AnalyticsConfig(forecast_coins=2, backtest_folds=4, backtest_step=5, min_train_days=60)
+    cfg = AnalyticsSettings(forecast_coins=2, backtest_folds=4, backtest_step=5, min_train_days=60)
     refresh_analytics(module_lake, full=True, config=cfg, forecasts=True)
     return module_lake
 

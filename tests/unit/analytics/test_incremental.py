@@ -8,15 +8,14 @@ import pyarrow.compute as pc
 from tests.unit.analytics.builders import START, market, write_market
 
 from geckolake.analytics import source_mark
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.refresh import WINDOWED, refresh_analytics
+from geckolake.config import AnalyticsSettings, MaintenanceSettings
 from geckolake.lake.catalog import Lake
 from geckolake.lake.testing import bronze_batch
 from geckolake.ops.maintenance import compact
-from geckolake.ops.settings import MaintenanceSettings
 from geckolake.transform.runner import apply_batch
 
-CFG = AnalyticsConfig(index_size=3, movers_universe=4, movers_count=2, correlation_coins=4)
+CFG = AnalyticsSettings(index_size=3, movers_universe=4, movers_count=2, correlation_coins=4)
 TABLES = (*WINDOWED, "gold.category_daily")
 
 

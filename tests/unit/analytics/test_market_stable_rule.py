@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from geckolake.analytics import market
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.series import sorted_runs
-from geckolake.lake.catalog import new_duckdb
+from geckolake.config import AnalyticsSettings
+from geckolake.lake.duckdb_access import new_duckdb
 
 START = date(2025, 1, 1)
 
@@ -147,7 +147,7 @@ def test_market_daily_same_with_either_rule(since: date, monkeypatch: pytest.Mon
     glb = glb.append_column("total_market_cap", pa.array([], pa.map_(pa.string(), pa.float64())))
     glb = glb.append_column("total_volume", pa.array([], pa.map_(pa.string(), pa.float64())))
     glb = glb.append_column("market_cap_percentage", pa.array([], pa.map_(pa.string(), pa.float64())))
-    cfg = AnalyticsConfig(stablecoins=frozenset({"tether"}))
+    cfg = AnalyticsSettings(stablecoins=frozenset({"tether"}))
     fast = market.market_daily(daily, glb, since, {}, cfg)
     monkeypatch.setattr(market, "_precomputed", lambda *_: None)
     slow = market.market_daily(daily, glb, since, {}, cfg)

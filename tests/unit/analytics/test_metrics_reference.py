@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from tests.unit.analytics.builders import market, write_market
 
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.refresh import refresh_analytics
+from geckolake.config import AnalyticsSettings
 from geckolake.lake.catalog import Lake, open_lake
 
-CFG = AnalyticsConfig(index_size=3, movers_universe=4, movers_count=2, correlation_coins=4)
+CFG = AnalyticsSettings(index_size=3, movers_universe=4, movers_count=2, correlation_coins=4)
 N_DAYS = 130
 
 

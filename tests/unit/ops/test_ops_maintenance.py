@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from geckolake.config import MaintenanceSettings
 from geckolake.lake.catalog import open_lake
 from geckolake.ops.maintenance import compact, expire
-from geckolake.ops.settings import MaintenanceSettings
 
 
 def test_compact_then_expire(tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from geckolake.config import MaintenanceSettings
 from geckolake.lake.catalog import Lake, open_lake
 from geckolake.ops.maintenance import compact, expire
 from geckolake.ops.orphans import fs_path, referenced_files, sweep_orphans
-from geckolake.ops.settings import MaintenanceSettings
 
 NAME = "ops.pipeline_runs"
 

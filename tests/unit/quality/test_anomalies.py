@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from geckolake.config import QualitySettings
 from geckolake.lake.catalog import Lake, open_lake
-from geckolake.ops.settings import QualitySettings
 from geckolake.quality import anomalies
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

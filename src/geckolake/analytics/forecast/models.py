@@ -9,14 +9,16 @@ takes ~5 s to import: it is imported only when a model needs it.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import numpy as np
 
+from geckolake.config import FORECAST_MODELS, ForecastModel
+
 log = logging.getLogger(__name__)
 
-ModelName = Literal["naive", "auto_ets", "auto_theta"]
-MODELS: tuple[ModelName, ...] = ("naive", "auto_ets", "auto_theta")
+# The closed set is declared with the setting that names it ([analytics] forecast_models).
+ModelName = ForecastModel
+MODELS: tuple[ModelName, ...] = FORECAST_MODELS
 LEVELS = (80, 95)
 Z = {80: 1.2815515655446004, 95: 1.959963984540054}  # standard normal quantiles 0.9 and 0.975
 KEYS = ("mean", "lo-80", "hi-80", "lo-95", "hi-95")

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from geckolake.analytics.config import AnalyticsConfig
 from geckolake.analytics.forecast.backtest import backtest
-from geckolake.analytics.forecast.models import ModelName, forecast_price
+from geckolake.analytics.forecast.models import forecast_price
 from geckolake.analytics.series import Series
+from geckolake.config import AnalyticsSettings
 
 
 def history(s: Series, train_days: int) -> np.ndarray:
@@ -44,10 +44,10 @@ def _num(v: float) -> float | None:
 
 
 def forecast_tables(
-    series: list[Series], cfg: AnalyticsConfig
+    series: list[Series], cfg: AnalyticsSettings
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Rows of gold.price_forecasts and gold.forecast_backtests for the chosen coins."""
-    models: tuple[ModelName, ...] = tuple(m for m in cfg.forecast_models if m in ("naive", "auto_ets", "auto_theta"))  # type: ignore[misc]
+    models = cfg.forecast_models  # validated against the known models when the settings were loaded
     h = cfg.forecast_horizon
     forecasts: list[dict[str, object]] = []
     backtests: list[dict[str, object]] = []

@@ -3,13 +3,15 @@
 Environment names: ``GECKOLAKE_<FIELD>`` (e.g. ``GECKOLAKE_LAKE``, ``GECKOLAKE_PLAN``), plus the names
 the official SDK uses: ``COINGECKO_BASE_URL``, ``COINGECKO_DEMO_API_KEY``, ``COINGECKO_PRO_API_KEY``.
 The file is ``geckolake.toml`` in the working directory, or ``--config`` / ``GECKOLAKE_CONFIG``; its keys
-are the field names below (``lake = "./lake"``, ``coins = 500``...).
+are the field names below (``lake = "./lake"``, ``coins = 500``...), and the sections of
+:mod:`geckolake.config.sections` are its tables (``[quality]``, ``[alerts]``, ``[schedule]``,
+``[maintenance]``, ``[analytics]``), each also settable as ``GECKOLAKE_<SECTION>`` (a JSON object).
 """
 
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +19,25 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from geckolake.api.plans import PLAN_NAMES, Plan, get_plan
+from geckolake.config.sections import (
+    AlertSettings,
+    AnalyticsSettings,
+    MaintenanceSettings,
+    QualitySettings,
+    ScheduleSettings,
+)
 from geckolake.errors import ConfigError
-from geckolake.ops.settings import AlertSettings, MaintenanceSettings, QualitySettings, ScheduleSettings
 
 DEFAULT_CONFIG_FILE = Path("geckolake.toml")
-_config_file: ContextVar[Path | None] = ContextVar("geckolake_config_file", default=None)
 
 
 class Settings(BaseSettings):
@@ -74,6 +84,8 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
+    # analytics (see docs/metrics.md): universe sizes, windows, forecasting knobs
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
 
     @field_validator("plan")
     @classmethod
@@ -103,11 +115,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _config_file.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+        """``Settings(...)``: keyword arguments > environment > defaults (no .env, no secrets dir).
+
+        The file layer is added by :func:`load_settings`, which knows which file to read.
+        """
+        return init_settings, env_settings
 
     # --- derived values -------------------------------------------------------------------------
     @property
@@ -141,22 +153,50 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Resolve settings once: ``flags`` (None values ignored) > environment > file > defaults.
 
     Raises:
-        ConfigError: a value is invalid, or ``config_file`` was named but does not exist.
+        ConfigError: a value is invalid, the file is not TOML, a ``GECKOLAKE_<SECTION>`` variable is
+            not a JSON object, or ``config_file`` was named but does not exist.
     """
     path = config_file or (Path(os.environ["GECKOLAKE_CONFIG"]) if os.environ.get("GECKOLAKE_CONFIG") else None)
     if path is not None and not path.is_file():
         raise ConfigError(f"config file {path} not found", hint="fix --config / GECKOLAKE_CONFIG")
     if path is None and DEFAULT_CONFIG_FILE.is_file():
         path = DEFAULT_CONFIG_FILE
-    token = _config_file.set(path)
+    hint = "values come from flags, GECKOLAKE_* / COINGECKO_* variables, then geckolake.toml"
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return Settings.model_validate(_layered(path, {k: v for k, v in flags.items() if v is not None}))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {e}", hint="fix --config / GECKOLAKE_CONFIG"
+        ) from None
+    except SettingsError as e:  # a section variable that is not JSON
+        raise ConfigError(f"invalid settings: {e}", hint=hint) from None
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in e.errors())
         where = f" (file {path})" if path else ""
-        raise ConfigError(
-            f"invalid settings{where}: {problems}",
-            hint="values come from flags, GECKOLAKE_* / COINGECKO_* variables, then geckolake.toml",
-        ) from None
-    finally:
-        _config_file.reset(token)
+        raise ConfigError(f"invalid settings{where}: {problems}", hint=hint) from None
+
+
+def _layered(path: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The raw values of each source, lowest first, merged so a higher one wins key by key.
+
+    The sources are built for this call only (the file is an argument, not class or global state),
+    so concurrent calls with different files cannot see each other's. Sections merge field by
+    field: ``[quality] gate`` in the file and ``GECKOLAKE_QUALITY='{"anomaly_sigma": 3}'`` both apply.
+    """
+    layers = [
+        TomlConfigSettingsSource(Settings, toml_file=path)() if path is not None else {},
+        EnvSettingsSource(Settings)(),
+        InitSettingsSource(Settings, init_kwargs=flags)(),
+    ]
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged = _deep_merge(merged, layer)
+    return merged
+
+
+def _deep_merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    out = dict(low)
+    for key, value in high.items():
+        below = out.get(key)
+        out[key] = _deep_merge(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return out

@@ -1,7 +1,8 @@
-"""Typed settings sections for operations: ``[quality]``, ``[alerts]``, ``[schedule]``, ``[maintenance]``.
+"""Typed sections of :class:`geckolake.config.Settings`: ``[quality]``, ``[alerts]``, ``[schedule]``,
+``[maintenance]`` (operations, see docs/operations.md) and ``[analytics]`` (see docs/metrics.md).
 
-They are fields of :class:`geckolake.config.Settings`, so ``geckolake.toml`` sections, flags and
-``GECKOLAKE_<SECTION>`` (a JSON object) resolve with the usual precedence.
+Each is a field of ``Settings``, so ``geckolake.toml`` sections, flags and ``GECKOLAKE_<SECTION>``
+(a JSON object) resolve with the usual precedence.
 """
 
 from __future__ import annotations
@@ -93,4 +94,57 @@ class MaintenanceSettings(_Section):
     keep_last_snapshots: int = Field(default=5, ge=1, description="always keep at least this many snapshots")
     orphan_min_age_hours: float = Field(
         default=24.0, ge=0, description="delete files no snapshot references once older than this, hours"
+    )
+
+
+# USD-pegged stablecoins known by id; a coin whose close stayed within 2% of 1 USD for 30 days is
+# treated as one too (see docs/metrics.md, gold.market_daily). Kept here, not in analytics, because it
+# is the default of ``AnalyticsSettings.stablecoins`` and config sits below analytics in the layers.
+KNOWN_STABLECOINS: frozenset[str] = frozenset(
+    {
+        "tether",
+        "usd-coin",
+        "dai",
+        "first-digital-usd",
+        "ethena-usde",
+        "true-usd",
+        "paypal-usd",
+        "frax",
+        "usds",
+        "binance-usd",
+        "paxos-standard",
+        "gemini-dollar",
+        "usdd",
+        "liquity-usd",
+    }
+)
+
+ForecastModel = Literal["naive", "auto_ets", "auto_theta"]
+FORECAST_MODELS: tuple[ForecastModel, ...] = ("naive", "auto_ets", "auto_theta")
+
+
+class AnalyticsSettings(_Section):
+    """What the analytics compute (``[analytics]``): universe sizes, windows and forecasting knobs.
+
+    Frozen (and hashable), so one instance can serve as a function's default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    risk_free_rate: float = Field(default=0.0, description="annual, for Sharpe (daily rate = annual / 365)")
+    index_size: int = Field(default=10, ge=1, description="constituents of the market-cap-weighted index")
+    movers_universe: int = Field(default=50, ge=1, description="top N by market cap among which movers are ranked")
+    movers_count: int = Field(default=10, ge=1, description="rows per (day, horizon, direction)")
+    correlation_coins: int = Field(
+        default=20, ge=0, description="top N by market cap whose pairwise correlations are kept"
+    )
+    forecast_coins: int = Field(default=10, ge=0, description="top N by market cap that get forecasts and backtests")
+    forecast_models: tuple[ForecastModel, ...] = Field(default=FORECAST_MODELS, description="models fitted per coin")
+    forecast_horizon: int = Field(default=30, ge=1, description="days forecast")
+    backtest_folds: int = Field(default=6, ge=0, description="rolling origins")
+    backtest_step: int = Field(default=7, ge=1, description="days between origins")
+    train_days: int = Field(default=365, ge=1, description="most recent closes a model is fitted on")
+    min_train_days: int = Field(default=60, ge=1, description="fewer contiguous closes: no forecast for the coin")
+    stablecoins: frozenset[str] = Field(
+        default=KNOWN_STABLECOINS, description="coin ids always counted as stablecoins (besides the 30-day USD rule)"
     )
