@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 
 from bench.common import emit, log
+from geckolake import flows
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def main() -> None:
             ("W2", NOW + timedelta(days=1), math.ceil(N / 250) + K),
         ):
             with running_simulator(SimulatorConfig(port=0, coins=1500, plan="unlimited", now=now, clean=True)) as url:
-                result = run_pipeline(settings(lake, url, now), command=f"bench-{name}")
+                result = flows.run(settings(lake, url, now), command=f"bench-{name}")
                 served = httpx.get(url.rsplit("/api/v3", 1)[0] + "/__stats").json()
             # The simulator's own count must agree with the client's (no call goes uncounted).
             if served["total"] != result.api_calls:

@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import child_env, emit, log, median, percentile
+from geckolake import flows
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.lake.catalog import open_lake
-from geckolake.query import run_query
+from geckolake.lake.query import run_query
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ def build(lake: Path) -> None:
             lake=lake, base_url=url, plan="pro", rate_per_min=600_000, concurrency=8, coins=1000,
             history_coins=100, history_days=365, extras=False, as_of=NOW,
         )  # fmt: skip
-        run_pipeline(s, command="bench-query")
+        flows.run(s, command="bench-query")
 
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:

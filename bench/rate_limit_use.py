@@ -11,7 +11,7 @@ inside it (waiting for the markets pages before it can plan the history, a commi
 counts against use, as it would against a real plan. ``use_of_limit`` = (answered calls - 1) /
 span × 60 / R. Also reported: the share of 429s (429 answers ÷ all arrivals), the longest idle gap
 inside the fetch phase, the median and mean pacing rate between consecutive arrivals (what the
-limiter aims at: R × 0.98), and the whole-run rate (calls ÷ wall time of run_pipeline, start-up,
+limiter aims at: R × 0.98), and the whole-run rate (calls ÷ wall time of flows.run, start-up,
 imports and the last commits and analytics included).
 
 The simulator has its own process because a real API server does not share the client's GIL: in
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import emit, log
+from geckolake import flows
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.simulator.app import SimulatorApp
 
@@ -98,7 +98,7 @@ def one(server_rate: int, client_rate: int, history_coins: int) -> None:
                 coins=history_coins, history_coins=history_coins, history_days=30, as_of=NOW,
             )  # fmt: skip
             started = time.perf_counter()
-            result = run_pipeline(s, command="bench")
+            result = flows.run(s, command="bench")
             elapsed = time.perf_counter() - started
     arrivals = sorted(recorded)
     ok = [t for t, status in arrivals if status == 200]

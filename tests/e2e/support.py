@@ -77,7 +77,7 @@ def lake_hashes(lake: Path, layers: tuple[str, ...] = ("silver", "gold")) -> dic
     import hashlib
 
     from geckolake.lake.catalog import open_lake
-    from geckolake.query import run_query
+    from geckolake.lake.query import run_query
 
     opened = open_lake(lake)
     out = {}
@@ -96,7 +96,7 @@ def lake_hashes(lake: Path, layers: tuple[str, ...] = ("silver", "gold")) -> dic
 
 def query(lake: Path, sql: str) -> list[tuple[object, ...]]:
     from geckolake.lake.catalog import open_lake
-    from geckolake.query import run_query
+    from geckolake.lake.query import run_query
 
     return run_query(open_lake(lake), sql)[1]
 

@@ -38,3 +38,22 @@ def test_docs_named_in_the_readme_exist() -> None:
                 "simulator", "benchmarks"):  # fmt: skip
         assert f"docs/{doc}.md" in readme
         assert (ROOT / "docs" / f"{doc}.md").is_file()
+
+
+def test_the_public_api_is_importable_and_documented() -> None:
+    import geckolake
+
+    page = (ROOT / "docs" / "python-api.md").read_text()
+    for name in geckolake.__all__:
+        assert getattr(geckolake, name) is not None
+        assert f"`{name}" in page, f"geckolake.{name} is not in docs/python-api.md"
+    assert set(geckolake.__all__) == {*geckolake._EXPORTS, "__version__"}
+    assert sorted(dir(geckolake)) == sorted(geckolake.__all__)
+
+
+def test_the_version_is_the_packages() -> None:
+    import tomllib
+
+    from geckolake import __version__
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == __version__

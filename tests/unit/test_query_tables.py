@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geckolake.query import referenced_tables
+from geckolake.lake.query import referenced_tables
 
 
 def test_referenced_tables_finds_qualified_names() -> None:

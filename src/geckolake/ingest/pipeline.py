@@ -1,4 +1,6 @@
-"""One run: plan → fetch (rate-limited) → land raw → bronze → silver → gold → manifest + ledger.
+"""The fetch runner of one run: plan → fetch (rate-limited) → land raw → bronze → silver → gold → manifest.
+
+The whole job around it (writer lock, checks and gate, ledger, alerts) is :func:`geckolake.flows.pipeline`.
 
 Commit order makes crashes harmless: raw files first (never referenced until committed), then
 bronze/silver/gold (idempotent merges), then the manifest rows that tell the planner the work is
@@ -23,23 +25,21 @@ import logging
 import os
 import secrets as pysecrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
 from geckolake.api.endpoints import ApiRequest, ApiResponse
 from geckolake.errors import (
     ApiError,
-    AuthError,
     ConfigError,
     GeckolakeError,
     LakeError,
     NotFound,
-    disk_full,
 )
 from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
@@ -58,8 +58,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 
 
-class Observer:
-    """Progress hooks; the CLI renders them with Rich, the library default is silent."""
+class Observer(Protocol):
+    """Progress hooks of a run; the CLI renders them with Rich, :class:`SilentObserver` is the default."""
 
     def phase(self, name: str, total: int) -> None:
         """A phase of ``total`` calls starts."""
@@ -72,6 +72,19 @@ class Observer:
 
         The commit runs in the background while the next batch or phase is fetched.
         """
+
+
+class SilentObserver:
+    """Reports nothing (library callers, schedules, pipes)."""
+
+    def phase(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def committing(self, tables: int) -> None:
+        pass
 
 
 @dataclass
@@ -139,12 +152,16 @@ class Run:
         observer: Observer | None = None,
         command: str = "run",
         overlap: bool = True,
+        lake: Lake | None = None,
     ) -> None:
-        """``overlap=False`` commits each batch before fetching the next (the order of old; for tests)."""
+        """``overlap=False`` commits each batch before fetching the next (the order of old; for tests).
+
+        ``lake``: the lake, when the caller has opened it already (else opened at the first commit).
+        """
         self.settings = settings
         self.client = client
         self.explicit_ids = list(explicit_ids)
-        self.observer = observer or Observer()
+        self.observer: Observer = observer or SilentObserver()
         self.command = command
         self.run_id = new_run_id()
         self.now = settings.now()
@@ -152,13 +169,15 @@ class Run:
         self._seq = 0
         self.result = RunResult(self.run_id, "running")
         self._lake: Lake | None = None
+        self.gate_snapshots: dict[str, int | None] | None = None
+        if lake is not None:
+            self._lake, self.gate_snapshots = lake, _capture(lake)
         self._analytics_since: date | None = None  # earliest day the run's batches touched
         self._analytics_full = False  # the analytics lagged gold before this run (see source_mark)
         # operations: per-phase ledger (ops.task_runs) and the gate's last good snapshots
         from geckolake.ops.ledger import TaskLedger
 
         self.ledger = TaskLedger(self.run_id, command, lambda: self.client.stats)
-        self.gate_snapshots: dict[str, int | None] | None = None
         self.overlap = overlap
         self._commits: Committer | None = None  # while execute() runs
 
@@ -371,7 +390,7 @@ class Run:
         for f in failed:
             if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
                 raise f.error
-        ranked = _ranked_ids(landed, exclude_endpoint_ids=bool(id_reqs))
+        ranked = _ranked_ids(landed)
         if id_reqs:
             known = _ids_in(landed[-1]) if landed and landed[-1].request in id_reqs else set()
             unknown = [c for c in self.explicit_ids if c not in known]
@@ -414,10 +433,15 @@ class Run:
 def _open(path: Path) -> tuple[Lake, Snapshots]:
     """The lake at ``path`` (created if needed) and its gated tables' snapshots before this run writes."""
     from geckolake.lake.catalog import open_lake
-    from geckolake.quality.gate import capture
 
     lake = open_lake(path)
-    return lake, capture(lake)
+    return lake, _capture(lake)
+
+
+def _capture(lake: Lake) -> Snapshots:
+    from geckolake.quality.gate import capture
+
+    return capture(lake)
 
 
 def _ids_request(ids: list[str], vs_currency: str) -> ApiRequest:
@@ -439,7 +463,7 @@ def _bodies(landed: list[Fetched]) -> list[Any]:
     return out
 
 
-def _ranked_ids(landed: list[Fetched], *, exclude_endpoint_ids: bool) -> list[str]:
+def _ranked_ids(landed: list[Fetched]) -> list[str]:
     pages = [item for item in landed if not any(k == "ids" for k, _ in item.request.params)]
     pages.sort(key=lambda item: int(item.request.params_dict.get("page", "1")))
     ids: list[str] = []
@@ -454,64 +478,6 @@ def _ids_in(item: Fetched) -> set[str]:
     if not isinstance(body, list):
         return set()
     return {c["id"] for c in body if isinstance(c, dict) and isinstance(c.get("id"), str)}
-
-
-def run_pipeline(
-    settings: Settings,
-    *,
-    explicit_ids: Sequence[str] = (),
-    observer: Observer | None = None,
-    command: str = "run",
-    client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
-    overlap: bool = True,
-) -> RunResult:
-    """Run the whole pipeline once under the lake's writer lock.
-
-    ``overlap=False`` commits each batch before fetching the next instead of in the background
-    (same lake content, slower; tests compare the two).
-
-    Raises:
-        LakeLocked: another run is writing this lake.
-        AuthError, ApiError, ConfigError, LakeError: see ``Run.execute``.
-    """
-    from geckolake.lake.lock import writer_lock
-
-    ensure_writable(settings.lake)
-    settings.lake.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.lake):
-        client = (client_factory or make_client)(settings)
-        run = Run(settings, client, explicit_ids=explicit_ids, observer=observer, command=command, overlap=overlap)
-
-        async def go() -> RunResult:
-            try:
-                return await run.execute()
-            finally:
-                await client.aclose()
-
-        try:
-            try:
-                result = asyncio.run(go())
-                from geckolake.ops.hooks import after_run
-
-                after_run(run)
-            except Exception as e:
-                full = disk_full(e, settings.lake)
-                if full is None:
-                    raise
-                raise full from e
-        except (GeckolakeError, KeyboardInterrupt) as e:
-            if not isinstance(e, AuthError | ApiError | ConfigError):
-                try:
-                    run.record(e)
-                except Exception as failed:  # e.g. the disk is still full: keep the run's own error
-                    log.warning("could not record the failed run in ops.pipeline_runs: %s", failed)
-            if isinstance(e, GeckolakeError):
-                from geckolake.ops.hooks import on_failure
-
-                on_failure(run, e)
-            raise
-        run.record()
-        return result
 
 
 def make_client(settings: Settings) -> CoinGeckoClient:

@@ -20,16 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from geckolake.errors import ApiError, AuthError, ConfigError, GeckolakeError, NotFound
+from geckolake.errors import ApiError, NotFound
 
 if TYPE_CHECKING:
-    from geckolake.api.client import CoinGeckoClient
     from geckolake.api.endpoints import ApiRequest
     from geckolake.config import Settings
     from geckolake.ingest.pipeline import Failed, Fetched, Run, RunResult
@@ -67,56 +66,14 @@ def planned_calls(settings: Settings) -> int:
     return -(-n // IDS_PER_REQUEST)
 
 
-def poll_prices(
-    settings: Settings,
-    *,
-    client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
-    command: str = "prices",
-    compact: bool = True,
-) -> RunResult:
-    """Poll ``/simple/price`` once for the lake's top ``[schedule] price_coins`` coins, under the writer lock.
+def poll(run: Run, ids: list[str], *, compact: bool = True) -> RunResult:
+    """Poll ``/simple/price`` for ``ids`` once and commit (raw, bronze, silver, manifest); closes the client.
 
     Raises:
-        LakeLocked: another run is writing this lake.
-        ConfigError: the lake holds no coins yet (run ``geckolake run`` first).
-        AuthError, ApiError, LakeError: as for a pipeline run.
+        AuthError, ApiError: the key or a parameter is refused.
     """
-    from geckolake.ingest.pipeline import Run, ensure_writable, make_client
-    from geckolake.lake.lock import writer_lock
-
-    ensure_writable(settings.lake)
-    settings.lake.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.lake):
-        client = (client_factory or make_client)(settings)
-        run = Run(settings, client, command=command)
-        try:
-            result = _execute(run, client, compact=compact)
-        except (GeckolakeError, KeyboardInterrupt) as e:
-            if not isinstance(e, AuthError | ApiError | ConfigError):
-                run.record(e)
-            if isinstance(e, GeckolakeError) and not isinstance(e, ConfigError):
-                from geckolake.ops.hooks import on_failure
-
-                on_failure(run, e)
-            raise
-        run.record()
-        return result
-
-
-def _execute(run: Run, client: CoinGeckoClient, *, compact: bool) -> RunResult:
-    s = run.settings
+    s, client = run.settings, run.client
     started = time.perf_counter()
-    try:
-        ids = top_coins(run.lake, s.schedule.price_coins)
-    except BaseException:
-        asyncio.run(client.aclose())
-        raise
-    if not ids:
-        asyncio.run(client.aclose())
-        raise ConfigError(
-            f"the lake {s.lake} holds no coins to poll",
-            hint="run `geckolake run` (or let the scheduler's markets job run) first",
-        )
 
     async def fetch() -> tuple[list[Fetched], list[Failed]]:
         try:

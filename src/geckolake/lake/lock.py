@@ -1,4 +1,5 @@
-"""One writer per lake: an exclusive, non-blocking ``flock`` on ``<lake>/.writer.lock``.
+"""One writer per lake: an exclusive, non-blocking ``flock`` on ``<lake>/.writer.lock`` (and one
+scheduler per lake on ``<lake>/.scheduler.lock``).
 
 Readers (``geckolake sql``, ``tables``, the dashboard) never take it: Iceberg commits are atomic,
 so a reader always sees a whole snapshot. The kernel releases the lock when the holder dies, so a
@@ -16,6 +17,7 @@ from pathlib import Path
 from geckolake.errors import LakeError, LakeLocked
 
 LOCK_NAME = ".writer.lock"
+SCHEDULER_LOCK_NAME = ".scheduler.lock"
 
 
 @contextmanager
@@ -26,14 +28,44 @@ def writer_lock(lake_root: Path) -> Iterator[None]:
         LakeLocked: another process holds the lock (its pid is in the message).
         LakeError: the lock file cannot be created (folder missing or unwritable).
     """
-    lake_root = Path(lake_root)
-    path = lake_root / LOCK_NAME
+    with exclusive(
+        Path(lake_root) / LOCK_NAME,
+        f"another geckolake run is writing {lake_root}",
+        "wait for it to finish, or stop it; readers such as `geckolake sql` work meanwhile",
+    ):
+        yield
+
+
+@contextmanager
+def scheduler_lock(lake_root: Path) -> Iterator[None]:
+    """One ``geckolake schedule`` per lake: hold ``<lake>/.scheduler.lock`` for the ``with`` block.
+
+    Raises:
+        LakeLocked: a scheduler already runs for this lake (its pid is in the message).
+        LakeError: the lock file cannot be created.
+    """
+    with exclusive(
+        Path(lake_root) / SCHEDULER_LOCK_NAME,
+        f"a scheduler is already running for {lake_root}",
+        "one `geckolake schedule` per lake; stop the other one (SIGTERM) first",
+    ):
+        yield
+
+
+@contextmanager
+def exclusive(path: Path, held: str, hint: str) -> Iterator[None]:
+    """A non-blocking ``flock`` on ``path`` holding our pid; ``held`` (+ the holder's pid) if taken.
+
+    Raises:
+        LakeLocked: another process holds the lock.
+        LakeError: the lock file cannot be created (folder missing or unwritable).
+    """
     try:
-        lake_root.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         raise LakeError(
-            f"cannot create the writer lock {path}: {e.strerror}",
+            f"cannot create the lock {path}: {e.strerror}",
             hint="check that the lake folder exists and is writable, or pass another --lake",
         ) from e
     try:
@@ -41,11 +73,7 @@ def writer_lock(lake_root: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
             holder = _read_pid(fd)
-            who = f" (pid {holder})" if holder else ""
-            raise LakeLocked(
-                f"another geckolake run is writing {lake_root}{who}",
-                hint="wait for it to finish, or stop it; readers such as `geckolake sql` work meanwhile",
-            ) from e
+            raise LakeLocked(held + (f" (pid {holder})" if holder else ""), hint=hint) from e
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:

@@ -16,9 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from geckolake.lake.catalog import Lake
 
 COUNTERS: tuple[str, ...] = ("api_calls", "retries", "rate_limited", "bytes_in")
 
@@ -128,3 +131,17 @@ class TaskLedger:
 
     def table(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows())
+
+
+RECENT_RUNS_SQL = (
+    "SELECT run_id, command, status, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started, "
+    "round(epoch(finished_at) - epoch(started_at), 1) AS seconds, api_calls, retries, rate_limited, "
+    "failed_requests, quarantined, error FROM ops.pipeline_runs ORDER BY started_at DESC LIMIT {limit}"
+)
+
+
+def recent_runs(lake: Lake, limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The newest ``limit`` rows of ``ops.pipeline_runs`` for display (columns, rows)."""
+    from geckolake.lake.query import run_query
+
+    return run_query(lake, RECENT_RUNS_SQL.format(limit=int(limit)))

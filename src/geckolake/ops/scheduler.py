@@ -9,33 +9,34 @@
 * **Missed runs** (the scheduler was down, or the loop woke late): no backlog. Policy
   ``run_once`` runs a missed job once; ``skip`` waits for its next time. At start, the last run of
   each API job in ``ops.pipeline_runs`` tells whether a fire was missed.
-* **Credit budget**: before each API job, credits used this month (``ops.raw_manifest``) plus the
-  job's planned calls are compared with ``budget_fraction`` × the plan's monthly credits; beyond
-  it, API jobs stop until the next month and a ``budget`` alert is sent.
-* **One instance per lake**: an exclusive lock on ``<lake>/.scheduler.lock``.
+* **Credit budget** (``ops/budget.py``): an API job that would exceed ``budget_fraction`` × the plan's
+  monthly credits is not run; API jobs stop until the next month and a ``budget`` alert is sent.
+* **One instance per lake**: an exclusive lock on ``<lake>/.scheduler.lock`` (``lake/lock.py``).
 * **SIGTERM / SIGINT**: stop firing, let the running job finish its commits, then exit.
 * **Metrics**: ``metrics_port`` serves ``/metrics`` on 127.0.0.1 (the lake's series plus the
   scheduler's own).
 
-``clock`` and ``sleep`` are injectable so tests run simulated days in milliseconds.
+This module is the cron loop only: what each job *does* is a flow, passed in as ``runners``
+(``geckolake.flows.schedule`` builds the scheduler with them). ``clock`` and ``sleep`` are injectable
+so tests run simulated days in milliseconds.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import logging
-import os
 import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geckolake.errors import GeckolakeError, LakeError, LakeLocked
+from geckolake.errors import ConfigError, GeckolakeError, LakeError
+from geckolake.lake.lock import scheduler_lock
+from geckolake.ops.budget import CreditBudget
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = ".scheduler.lock"
 API_KINDS = frozenset({"markets", "history", "prices"})
 MAX_SLEEP_S = 30.0
 # Python runs a signal handler in the main thread, between bytecodes. When the kernel delivers
@@ -75,125 +75,6 @@ class JobState:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-# --- job runners ---------------------------------------------------------------------------------
-
-
-def run_markets(settings: Settings, name: str) -> Any:
-    from geckolake.ingest.pipeline import run_pipeline
-
-    quick = settings.model_copy(update={"history_coins": 0, "hourly_days": 0, "extras": False})
-    return run_pipeline(quick, command=name)
-
-
-def run_history(settings: Settings, name: str) -> Any:
-    """The daily job: the full run, then the forecasts on the gold it published."""
-    from geckolake.analytics.refresh import run_forecasts
-    from geckolake.ingest.pipeline import run_pipeline
-
-    result = run_pipeline(settings, command=name)
-    if result.status != "failed":
-        run_forecasts(settings.lake)
-    return result
-
-
-def run_prices(settings: Settings, name: str) -> Any:
-    from geckolake.ingest.prices import poll_prices
-
-    return poll_prices(settings, command=name)
-
-
-def run_maintenance(settings: Settings, name: str) -> Any:
-    from geckolake.lake.catalog import open_lake
-    from geckolake.lake.lock import writer_lock
-    from geckolake.ops.maintenance import maintain
-
-    with writer_lock(settings.lake):
-        return maintain(open_lake(settings.lake), settings.maintenance, settings.now())
-
-
-def run_watch(settings: Settings, name: str) -> Any:
-    """Freshness checks: record them and alert on a breach."""
-    from geckolake.lake.catalog import open_lake
-    from geckolake.lake.lock import writer_lock
-    from geckolake.ops import alerts
-    from geckolake.quality.runner import context_from, record_results, run_checks
-
-    with writer_lock(settings.lake):
-        lake = open_lake(settings.lake)
-        report = run_checks(lake, context_from(settings), kinds=["freshness"])
-        record_results(lake, report, None)
-        alert = alerts.freshness(report)
-        if alert is not None:
-            alerts.AlertDispatcher(settings, lake).dispatch([alert])
-        return report
-
-
-DEFAULT_RUNNERS: dict[str, Runner] = {
-    "markets": run_markets,
-    "history": run_history,
-    "prices": run_prices,
-    "maintenance": run_maintenance,
-    "watch": run_watch,
-}
-
-
-def planned_calls(settings: Settings, kind: str) -> int:
-    """Credits one fire of a job of ``kind`` is planned to spend."""
-    from geckolake.ingest import planner
-
-    if kind == "prices":
-        from geckolake.ingest.prices import planned_calls as prices_calls
-
-        return prices_calls(settings)
-    if kind == "markets":
-        return len(planner.plan_markets(settings))
-    if kind == "history":
-        lake = None
-        if (settings.lake / "catalog.db").exists():
-            from geckolake.lake.catalog import open_lake
-
-            lake = open_lake(settings.lake)
-        return planner.dry_run(settings, lake).credits
-    return 0
-
-
-# --- the lock ------------------------------------------------------------------------------------
-
-
-class _InstanceLock:
-    """``flock`` on ``<lake>/.scheduler.lock``: a second scheduler on the same lake fails clearly."""
-
-    def __init__(self, lake: Path) -> None:
-        self.path = Path(lake) / LOCK_NAME
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise LakeError(f"cannot create {self.path}: {e.strerror}", hint="check the lake folder") from e
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            os.close(fd)
-            raise LakeLocked(
-                f"a scheduler is already running for {self.path.parent}" + (f" (pid {pid})" if pid else ""),
-                hint="one `geckolake schedule` per lake; stop the other one (SIGTERM) first",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.ftruncate(self.fd, 0)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-
 # --- the scheduler -------------------------------------------------------------------------------
 
 
@@ -212,13 +93,14 @@ class Scheduler:
         *,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], object] | None = None,
-        runners: dict[str, Runner] | None = None,
+        runners: Mapping[str, Runner],
+        budget: CreditBudget | None = None,
         run_on_start: bool = False,
         lock: bool = True,
     ) -> None:
+        """``runners``: what a job of each kind runs, ``runner(settings, job_name)``; ``budget``: the
+        credit guard for API jobs (none: unlimited)."""
         from croniter import croniter
-
-        from geckolake.errors import ConfigError
 
         self.settings = settings
         self._stop = threading.Event()
@@ -227,11 +109,11 @@ class Scheduler:
             clock = lambda: origin + timedelta(seconds=time.monotonic() - t0)  # noqa: E731
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sleep = sleep or self._wait_for_stop
-        self.runners = {**DEFAULT_RUNNERS, **(runners or {})}
+        self.runners = dict(runners)
+        self.budget = budget
         self.run_on_start = run_on_start
         self.events: list[Event] = []
-        self.budget_stopped: str | None = None  # the month API jobs were stopped for
-        self._lock = _InstanceLock(settings.lake) if lock else None
+        self._lock = lock
         self._queue: queue.Queue[tuple[JobState, datetime] | None] = queue.Queue()
         self._busy = threading.Condition()
         self._pending = 0
@@ -245,6 +127,8 @@ class Scheduler:
                     f"job {name}: invalid cron expression {spec.cron!r}",
                     hint="five fields: minute hour day-of-month month day-of-week, e.g. '*/5 * * * *' (UTC)",
                 )
+            if spec.kind not in self.runners:
+                raise ConfigError(f"job {name}: no runner for kind {spec.kind!r}", hint="a bug: report it")
             self.jobs[name] = JobState(name, spec, datetime.max.replace(tzinfo=UTC))
 
     # -- public ------------------------------------------------------------------------------------
@@ -264,6 +148,11 @@ class Scheduler:
         self._stop.set()
 
     @property
+    def budget_stopped(self) -> str | None:
+        """The month API jobs were stopped for by the credit budget, if any."""
+        return self.budget.stopped if self.budget is not None else None
+
+    @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
@@ -278,8 +167,10 @@ class Scheduler:
         Raises:
             LakeLocked: another scheduler runs for this lake.
         """
-        if self._lock is not None:
-            self._lock.acquire()
+        with scheduler_lock(self.settings.lake) if self._lock else contextlib.nullcontext():
+            return self._run(until)
+
+    def _run(self, until: datetime | None) -> list[Event]:
         restore = self._install_signals()
         worker = threading.Thread(target=self._work, name="geckolake-job", daemon=True)
         try:
@@ -302,8 +193,6 @@ class Scheduler:
             worker.join()
             self._stop_metrics()
             restore()
-            if self._lock is not None:
-                self._lock.release()
         log.info("scheduler stopped")
         return self.events
 
@@ -430,49 +319,10 @@ class Scheduler:
             self._event(job, "failed", scheduled, f"{type(e).__name__}: {e}")
 
     def _budget_ok(self, job: JobState, settings: Settings, scheduled: datetime) -> bool:
-        from geckolake.ops.status import monthly_credits
-
-        month = f"{scheduled:%Y-%m}"
-        if self.budget_stopped == month:
-            self._event(job, "budget_stopped", scheduled, "monthly credit budget reached")
-            return False
-        monthly = monthly_credits(settings)
-        if not monthly:
-            return True
-        limit = int(monthly * settings.schedule.budget_fraction)
-        used = self._credits_used(settings, scheduled)
-        planned = planned_calls(settings, job.spec.kind)
-        if used + planned <= limit:
-            return True
-        self.budget_stopped = month
-        detail = f"{used:,} used + {planned:,} planned > {limit:,} credits in {month}; API jobs stopped"
-        self._event(job, "budget_stopped", scheduled, detail)
-        self._alert_budget(settings, month, used, used + planned, limit)
-        return False
-
-    def _credits_used(self, settings: Settings, now: datetime) -> int:
-        if not (settings.lake / "catalog.db").exists():
-            return 0
-        from geckolake.lake.catalog import open_lake
-        from geckolake.ops.status import credits_used
-
-        con = open_lake(settings.lake).connect_duckdb()
-        try:
-            return credits_used(con, now)
-        finally:
-            con.close()
-
-    def _alert_budget(self, settings: Settings, month: str, used: int, projected: int, limit: int) -> None:
-        from geckolake.lake.catalog import open_lake
-        from geckolake.lake.lock import writer_lock
-        from geckolake.ops import alerts
-
-        try:
-            with writer_lock(settings.lake):
-                lake = open_lake(settings.lake)
-                alerts.AlertDispatcher(settings, lake).dispatch([alerts.budget(month, used, projected, limit)])
-        except GeckolakeError as e:
-            log.warning("budget alert not sent: %s", e)
+        refusal = self.budget.refusal(settings, job.spec.kind, scheduled) if self.budget is not None else None
+        if refusal is not None:
+            self._event(job, "budget_stopped", scheduled, refusal)
+        return refusal is None
 
     # -- signals and metrics ------------------------------------------------------------------------
     def _install_signals(self) -> Callable[[], None]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from geckolake.analytics.refresh import WINDOWED, run_forecasts
+from geckolake import flows
+from geckolake.analytics.refresh import WINDOWED
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.ingest.replay import replay
 from geckolake.lake.catalog import open_lake
 from geckolake.simulator import SimulatorConfig, running_simulator
@@ -28,10 +28,10 @@ def test_two_daily_runs_then_replay(tmp_path: Path) -> None:
     lake_dir = tmp_path / "lake"
     for now in (NOW, NOW + timedelta(days=1)):
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=now)) as url:
-            result = run_pipeline(_settings(lake_dir, url, now))
+            result = flows.run(_settings(lake_dir, url, now))
         assert result.status in ("succeeded", "partial"), result.error
         assert result.rows["gold.coin_risk"] > 0 and "gold.price_forecasts" not in result.rows  # a separate job
-        assert run_forecasts(lake_dir)["gold.price_forecasts"] == 10 * 3 * 30
+        assert flows.forecast(_settings(lake_dir, url, now))["gold.price_forecasts"] == 10 * 3 * 30
     lake = open_lake(lake_dir)
     con = lake.connect_duckdb()
     # risk of the history coins is complete; the rest have a few snapshot days only

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.integration.ops.servers import corrupt_markets, proxy, webhook_listener
 
+from geckolake import flows
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.ingest.replay import replay
 from geckolake.lake.catalog import open_lake
 from geckolake.simulator import SimulatorConfig, running_simulator
@@ -37,11 +37,11 @@ def test_corrupted_batch_is_gated_and_next_clean_run_publishes(tmp_path: Path) -
     lake = tmp_path / "lake"
     with webhook_listener() as hook:
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=NOW)) as url:
-            first = run_pipeline(_settings(lake, url, NOW, hook.url))
+            first = flows.run(_settings(lake, url, NOW, hook.url))
             assert first.status in ("succeeded", "partial")
             before = _gold(lake)
             with proxy(url, corrupt_markets) as bad_url:
-                gated = run_pipeline(_settings(lake, bad_url, NOW + timedelta(minutes=5), hook.url))
+                gated = flows.run(_settings(lake, bad_url, NOW + timedelta(minutes=5), hook.url))
         assert gated.status == "gated"
         assert "silver.market_snapshots.price_non_negative" in (gated.error or "")
         assert any("unique_coin_per_response" in c for c in gated.checks_failed)
@@ -72,7 +72,7 @@ def test_corrupted_batch_is_gated_and_next_clean_run_publishes(tmp_path: Path) -
 
         later = NOW + timedelta(hours=1)
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=later)) as url:
-            clean = run_pipeline(_settings(lake, url, later, hook.url))
+            clean = flows.run(_settings(lake, url, later, hook.url))
         assert clean.status in ("succeeded", "partial"), clean.error
         after = _gold(lake)
         assert after["gold.coin_aggregates"] != before["gold.coin_aggregates"]

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from geckolake.config import Settings
+from geckolake import flows
+from geckolake.config import MaintenanceSettings, Settings
 from geckolake.errors import ConfigError
-from geckolake.ingest.pipeline import run_pipeline
-from geckolake.ingest.prices import IDS_PER_REQUEST, plan_prices, poll_prices
+from geckolake.ingest.prices import IDS_PER_REQUEST, plan_prices
 from geckolake.lake.catalog import open_lake
 from geckolake.ops.maintenance import maintain
-from geckolake.ops.settings import MaintenanceSettings
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -38,24 +37,24 @@ def test_ids_are_chunked() -> None:
 
 def test_empty_lake_says_run_first(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no coins"):
-        poll_prices(_settings(tmp_path / "lake", "http://127.0.0.1:9/api/v3", NOW))
+        flows.prices(_settings(tmp_path / "lake", "http://127.0.0.1:9/api/v3", NOW))
 
 
 @pytest.mark.slow
 def test_an_hour_of_minute_polls_keeps_every_point_with_bounded_files(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=NOW)) as url:
-        run_pipeline(_settings(lake, url, NOW))
+        flows.run(_settings(lake, url, NOW))
     results = []
     for i in range(POLLS):
         t = NOW + timedelta(minutes=i + 1)
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=t)) as url:
-            results.append(poll_prices(_settings(lake, url, t)))
+            results.append(flows.prices(_settings(lake, url, t)))
         if i % 20 == 19:  # periodic maintenance of the tables polls write: compaction + snapshot expiry
             maintain(open_lake(lake), MAINT, t, TOUCHED)
         if i == 29:  # the same minute polled twice: one point, latest fetch wins
             with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=t)) as url:
-                poll_prices(_settings(lake, url, t))
+                flows.prices(_settings(lake, url, t))
     assert all(r.status == "succeeded" and r.api_calls == 1 for r in results)
     opened = open_lake(lake)
     con = opened.connect_duckdb()
@@ -92,11 +91,11 @@ def test_replay_rebuilds_live_prices_with_the_same_content(tmp_path: Path) -> No
 
     lake = tmp_path / "lake"
     with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=NOW)) as url:
-        run_pipeline(_settings(lake, url, NOW))
+        flows.run(_settings(lake, url, NOW))
     for minutes in (1, 2, 2, 3):  # minute 2 polled twice: latest fetch wins, in the polls and in the rebuild
         t = NOW + timedelta(minutes=minutes)
         with running_simulator(SimulatorConfig(port=0, coins=300, plan="unlimited", now=t)) as url:
-            assert poll_prices(_settings(lake, url, t)).status == "succeeded"
+            assert flows.prices(_settings(lake, url, t)).status == "succeeded"
     opened = open_lake(lake)
     before = {name: opened.content_hash(name) for name in ("silver.live_prices", "silver.market_snapshots")}
     (points,) = opened.connect_duckdb().execute("SELECT count(*) FROM silver.live_prices").fetchone() or (0,)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tests.integration.ops.servers import webhook_listener
 
+from geckolake import flows
 from geckolake.config import Settings
 from geckolake.lake.catalog import open_lake
-from geckolake.ops.scheduler import Scheduler
 
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_budget_guard_stops_api_jobs_and_alerts(tmp_path: Path) -> None:
                 },
             },
         )  # fmt: skip
-        sched = Scheduler(
+        sched = flows.scheduler(
             settings, clock=lambda: now[0], sleep=sleep, runners={"markets": runner, "maintenance": runner}
         )
         ref = sched

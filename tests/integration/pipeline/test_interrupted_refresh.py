@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from tests.e2e.support import lake_hashes
 
+from geckolake import flows
 from geckolake.analytics import refresh, source_mark
 from geckolake.config import Settings
-from geckolake.ingest.pipeline import run_pipeline
 from geckolake.lake.catalog import open_lake
 from geckolake.simulator import SimulatorConfig, running_simulator
 
@@ -29,7 +29,7 @@ def _run(lake: Path, url: str) -> None:
     settings = Settings(
         lake=lake, base_url=url, plan="pro", rate_per_min=60000, coins=60, history_coins=20, history_days=120, as_of=NOW
     )
-    run_pipeline(settings)
+    flows.run(settings)
 
 
 def test_the_run_after_a_stopped_refresh_equals_an_uninterrupted_run(

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from tests.e2e.support import lake_hashes
 
+from geckolake import flows
 from geckolake.config import Settings
 from geckolake.errors import LakeError
 from geckolake.ingest import pipeline
-from geckolake.ingest.pipeline import Failed, Fetched, Observer, Run, RunResult, run_pipeline
+from geckolake.ingest.pipeline import Failed, Fetched, Observer, Run, RunResult, SilentObserver
 from geckolake.lake.catalog import open_lake
-from geckolake.query import run_query
+from geckolake.lake.query import run_query
 from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.simulator.app import SimulatorApp
 
@@ -71,7 +72,7 @@ class Bar:
     committing: int | None = None  # tables, once handed to commit
 
 
-class Recorder(Observer):
+class Recorder(SilentObserver):
     """The CLI's progress bars as the observer hooks build them (one per batch)."""
 
     def __init__(self) -> None:
@@ -101,7 +102,7 @@ def _run(lake: Path, *, overlap: bool, spies: Spies, observer: Observer | None =
             lake=lake, base_url=url, plan="pro", rate_per_min=1200, concurrency=4,
             coins=COINS, history_coins=COINS, history_days=30, as_of=NOW,
         )  # fmt: skip
-        return run_pipeline(settings, overlap=overlap, observer=observer)
+        return flows.run(settings, overlap=overlap, observer=observer)
 
 
 def test_fetching_continues_during_commits_and_the_lake_equals_a_sequential_run(tmp_path: Path, spies: Spies) -> None:

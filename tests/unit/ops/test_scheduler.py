@@ -11,7 +11,8 @@ import pytest
 
 from geckolake.config import Settings
 from geckolake.errors import ConfigError, LakeLocked
-from geckolake.ops.scheduler import Scheduler, _InstanceLock
+from geckolake.lake.lock import scheduler_lock
+from geckolake.ops.scheduler import Scheduler
 
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
@@ -131,21 +132,15 @@ def test_missed_while_down_is_read_from_the_ledger(tmp_path: Path, monkeypatch: 
 
 
 def test_one_scheduler_per_lake(tmp_path: Path) -> None:
-    first = _InstanceLock(tmp_path / "lake")
-    first.acquire()
-    try:
-        with pytest.raises(LakeLocked, match="already running"):
-            _InstanceLock(tmp_path / "lake").acquire()
-    finally:
-        first.release()
-    again = _InstanceLock(tmp_path / "lake")
-    again.acquire()
-    again.release()
+    with scheduler_lock(tmp_path / "lake"), pytest.raises(LakeLocked, match="already running"):
+        Scheduler(_settings(tmp_path), runners=_recording([], FakeClock(START))).run(until=START)
+    with scheduler_lock(tmp_path / "lake"):
+        pass  # released: the next scheduler starts
 
 
 def test_invalid_cron_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid cron"):
-        Scheduler(_settings(tmp_path, {"x": {"cron": "every minute", "kind": "prices"}}), lock=False)
+        Scheduler(_settings(tmp_path, {"x": {"cron": "every minute", "kind": "prices"}}), runners={}, lock=False)
 
 
 def test_stop_request_finishes_the_running_job(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 from geckolake.errors import QueryError
 
 if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
     from geckolake.lake.catalog import Lake
 
 ALLOWED = {"SELECT", "EXPLAIN"}
@@ -40,6 +45,23 @@ def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     Raises:
         QueryError: the SQL is invalid, is not a single SELECT, or fails.
     """
+    with _statement(lake, sql) as cur:
+        return [d[0] for d in cur.description or []], cur.fetchall()
+
+
+def query_arrow(lake: Lake, sql: str) -> pa.Table:
+    """Run one read-only statement; the result as an Arrow table (``.to_pandas()`` for pandas).
+
+    Raises:
+        QueryError: the SQL is invalid, is not a single SELECT, or fails.
+    """
+    with _statement(lake, sql) as cur:
+        return cur.to_arrow_table()
+
+
+@contextmanager
+def _statement(lake: Lake, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``sql`` checked (one SELECT) and executed on views of the tables it names; yields the cursor."""
     import duckdb
 
     con = lake.connect_duckdb(referenced_tables(sql))
@@ -56,9 +78,7 @@ def run_query(lake: Lake, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         if kind not in ALLOWED:
             raise QueryError(f"{kind} statements are not allowed", hint="geckolake sql is read-only: use SELECT")
         try:
-            cur = con.execute(sql)
-            columns = [d[0] for d in cur.description or []]
-            return columns, cur.fetchall()
+            yield con.execute(sql)  # errors while fetching in the with block are the query's too
         except duckdb.Error as e:
             raise QueryError(
                 f"query failed: {_first_line(e)}", hint="`geckolake tables` lists the tables you can query"

@@ -1,0 +1,76 @@
+"""Where a flow finds its lake: an existing one to read, or one to write under the writer lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geckolake.errors import LakeError
+from geckolake.ingest.pipeline import ensure_writable
+from geckolake.lake.lock import writer_lock
+
+if TYPE_CHECKING:
+    from geckolake.config import Settings
+    from geckolake.lake.catalog import Lake
+
+CATALOG_FILE = "catalog.db"
+
+
+def lake_exists(path: Path) -> bool:
+    """True when ``path`` holds a lake (its catalog)."""
+    return (Path(path) / CATALOG_FILE).is_file()
+
+
+def require_lake(path: Path) -> None:
+    """Fail unless ``path`` holds a lake.
+
+    Raises:
+        LakeError: there is no lake at ``path``.
+    """
+    if not lake_exists(path):
+        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
+
+
+def existing_lake(settings: Settings) -> Lake:
+    """The lake the settings name, for reading (never created, no lock: readers see whole snapshots).
+
+    Raises:
+        LakeError: there is no lake there.
+    """
+    from geckolake.lake.catalog import open_lake
+
+    require_lake(settings.lake)
+    return open_lake(settings.lake)
+
+
+@contextmanager
+def writing(settings: Settings) -> Iterator[Lake]:
+    """An existing lake, opened under its writer lock for the ``with`` block.
+
+    Raises:
+        LakeError: there is no lake there.
+        LakeLocked: another process is writing it.
+    """
+    from geckolake.lake.catalog import open_lake
+
+    require_lake(settings.lake)
+    with writer_lock(settings.lake):
+        yield open_lake(settings.lake)
+
+
+@contextmanager
+def creating(settings: Settings) -> Iterator[None]:
+    """The writer lock of a lake that may not exist yet (the first commit creates it).
+
+    Fails before any API credit is spent when the folder cannot be written.
+
+    Raises:
+        LakeError: the folder is not writable.
+        LakeLocked: another process is writing the lake.
+    """
+    ensure_writable(settings.lake)
+    settings.lake.mkdir(parents=True, exist_ok=True)
+    with writer_lock(settings.lake):
+        yield

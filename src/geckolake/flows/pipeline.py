@@ -1,0 +1,63 @@
+"""``run``: plan → fetch → raw → bronze → silver → gold → checks and gate → ledger → alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from geckolake.flows.lakes import creating, lake_exists
+from geckolake.flows.ledger import recorded
+from geckolake.flows.publish import publish
+from geckolake.ingest import planner
+from geckolake.ingest.pipeline import Observer, Run, RunResult, make_client
+
+if TYPE_CHECKING:
+    from geckolake.api.client import CoinGeckoClient
+    from geckolake.config import Settings
+
+
+def run(
+    settings: Settings,
+    *,
+    ids: Sequence[str] = (),
+    observer: Observer | None = None,
+    command: str = "run",
+    client_factory: Callable[[Settings], CoinGeckoClient] | None = None,
+    overlap: bool = True,
+) -> RunResult:
+    """Run the whole pipeline once under the lake's writer lock; the lake is created by its first commit.
+
+    ``ids`` adds coins to the history set; ``overlap=False`` commits each batch before fetching the
+    next instead of in the background (same lake content, slower; tests compare the two).
+
+    Raises:
+        LakeLocked: another run is writing this lake.
+        AuthError: the key is missing or wrong (nothing is written).
+        ApiError: CoinGecko refused a parameter (e.g. an invalid vs currency).
+        ConfigError: a coin id in ``ids`` is unknown.
+        LakeError, DiskFull: the lake cannot be written.
+    """
+    with creating(settings):
+        client = (client_factory or make_client)(settings)
+        job = Run(settings, client, explicit_ids=ids, observer=observer, command=command, overlap=overlap)
+
+        def body() -> RunResult:
+            async def go() -> RunResult:
+                try:
+                    return await job.execute()
+                finally:
+                    await client.aclose()
+
+            result = asyncio.run(go())
+            publish(job)
+            return result
+
+        return recorded(job, body)
+
+
+def plan(settings: Settings) -> planner.PlanSummary:
+    """The calls the next run would make, per endpoint, with credits and ETA; calls nothing, writes nothing."""
+    from geckolake.lake.catalog import open_lake
+
+    return planner.dry_run(settings, open_lake(settings.lake) if lake_exists(settings.lake) else None)
