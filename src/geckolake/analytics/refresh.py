@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -147,20 +146,6 @@ def refresh_forecasts(lake: Lake, config: AnalyticsSettings = AnalyticsSettings(
     rows = _forecasts(lake, series, config, full=False)
     log.info("forecasts refreshed in %.2fs for %s: %s", time.perf_counter() - started, latest, rows)
     return rows
-
-
-def run_forecasts(lake_dir: Path, config: AnalyticsSettings = AnalyticsSettings()) -> dict[str, int]:
-    """:func:`refresh_forecasts` on the lake at ``lake_dir``, holding its writer lock.
-
-    Raises:
-        LakeLocked: another process is writing the lake.
-        LakeError: a table is missing or data does not fit its schema.
-    """
-    from geckolake.lake.catalog import open_lake
-    from geckolake.lake.lock import writer_lock
-
-    with writer_lock(lake_dir):
-        return refresh_forecasts(open_lake(lake_dir), config)
 
 
 def _latest_day(lake: Lake) -> date | None:

@@ -24,4 +24,4 @@ def forecast(settings: Settings) -> dict[str, int]:
         LakeLocked: another process is writing the lake.
     """
     with writing(settings) as lake:
-        return refresh_forecasts(lake)
+        return refresh_forecasts(lake, settings.analytics)

@@ -24,4 +24,4 @@ def replay(settings: Settings, *, workers: int | Literal["auto"] = 0) -> ReplayR
         LakeLocked: another process is writing the lake.
     """
     with writing(settings) as lake:
-        return rebuild.replay(lake, workers=workers)
+        return rebuild.replay(lake, workers=workers, analytics=settings.analytics)

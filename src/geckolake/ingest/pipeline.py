@@ -364,7 +364,9 @@ class Run:
         from geckolake.analytics.refresh import refresh_analytics
 
         with self.ledger.task("analytics", count_calls=False) as task:
-            refreshed = refresh_analytics(self.lake, since=self._analytics_since, full=self._analytics_full)
+            refreshed = refresh_analytics(
+                self.lake, since=self._analytics_since, full=self._analytics_full, config=s.analytics
+            )
             task.rows_out = sum(refreshed.values())
         for name, n in refreshed.items():
             self.result.rows[name] = self.result.rows.get(name, 0) + n

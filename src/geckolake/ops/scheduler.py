@@ -41,8 +41,7 @@ from geckolake.ops.budget import CreditBudget
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
-    from geckolake.config import Settings
-    from geckolake.ops.settings import JobSettings
+    from geckolake.config import JobSettings, Settings
 
 log = logging.getLogger(__name__)
 
