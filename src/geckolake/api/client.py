@@ -44,7 +44,6 @@ from typing import Any
 
 import httpx
 
-from geckolake import __version__
 from geckolake.api.breaker import CircuitBreaker
 from geckolake.api.endpoints import ApiRequest, ApiResponse
 from geckolake.api.limiter import Clock, RateLimiter, Sleep
@@ -73,6 +72,7 @@ from geckolake.errors import (
     ServerError,
     TransientError,
 )
+from geckolake.version import __version__
 
 __all__ = ["AUTH_ERROR_CODES", "CDN_FIREWALL_CODE", "ClientStats", "CoinGeckoClient", "ResultCallback"]
 

@@ -1,8 +1,9 @@
 """The ``geckolake`` commands: parse options, call one flow, render its result.
 
 Heavy libraries (PyIceberg, DuckDB, PyArrow, httpx) are imported inside commands so that
-``geckolake --help`` starts fast. Exit codes: 0 done, 1 error (one ``error:`` line; ``check`` and
-``status``: unhealthy), 130 interrupted.
+``geckolake --help`` starts fast. Exit codes (docs/operations.md): 0 done, 1 error (one ``error:``
+line; ``check`` and ``status``: unhealthy; a gated run), 3 partial (transient failures left for the
+next run), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -83,6 +84,16 @@ def _run(settings: Settings, ids: list[str], command_name: str) -> RunResult:
     return flows.run(settings, ids=ids, command=command_name)
 
 
+def _finish(result: RunResult) -> None:
+    """Print a run's result and exit with the code its status means to scripts."""
+    from geckolake.ingest.pipeline import EXIT_CODES
+
+    render.run_result(result)
+    code = EXIT_CODES.get(result.status, 1)
+    if code:
+        raise typer.Exit(code)
+
+
 def _plan(settings: Settings) -> None:
     from geckolake import flows
 
@@ -99,11 +110,15 @@ def run(
     """Fetch from CoinGecko (or COINGECKO_BASE_URL) and update raw, bronze, silver and gold.
 
     Keyless public plan by default; COINGECKO_DEMO_API_KEY or COINGECKO_PRO_API_KEY select demo/pro.
+
+    Exit codes: 0 = all planned work done (404s for delisted coins count as answers); 1 = error or
+    gated (little or nothing published); 3 = partial (transient failures left for the next run);
+    130 = interrupted (what had arrived was committed).
     """
     if dry_run:
         _plan(settings)
         return
-    render.run_result(_run(settings, _ids(ids), "run"))
+    _finish(_run(settings, _ids(ids), "run"))
 
 
 @app.command("plan")
@@ -340,10 +355,13 @@ def compact(
 @app.command()
 @command(settings=("plan", "vs_currency", "rate_per_min", "as_of"))
 def prices(settings: Settings) -> None:
-    """Poll /simple/price once for the lake's top [schedule] price_coins coins into silver.live_prices."""
+    """Poll /simple/price once for the lake's top [schedule] price_coins coins into silver.live_prices.
+
+    Exit codes as for `geckolake run`: 0 done, 1 error, 3 partial, 130 interrupted.
+    """
     from geckolake import flows
 
-    render.run_result(flows.prices(settings))
+    _finish(flows.prices(settings))
 
 
 @app.command()

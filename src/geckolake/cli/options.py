@@ -157,7 +157,7 @@ def friendly_errors(fn: F) -> F:
             console(stderr=True).print(f"[bold red]error:[/] {e}", markup=True, emoji=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            console(stderr=True).print("interrupted: committed work is kept; run again to finish")
+            console(stderr=True).print("interrupted: what had arrived is committed; run again to finish")
             raise typer.Exit(130) from None
         except Exception as e:  # a full disk surfaces from PyArrow, SQLite or the OS, each its own way
             full = disk_full(e, kwargs.get("lake") or _globals().lake)

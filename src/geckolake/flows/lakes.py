@@ -9,18 +9,16 @@ from typing import TYPE_CHECKING
 
 from geckolake.errors import LakeError
 from geckolake.ingest.pipeline import ensure_writable
+from geckolake.lake.catalog import is_lake
 from geckolake.lake.lock import writer_lock
 
 if TYPE_CHECKING:
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
 
-CATALOG_FILE = "catalog.db"
-
-
 def lake_exists(path: Path) -> bool:
     """True when ``path`` holds a lake (its catalog)."""
-    return (Path(path) / CATALOG_FILE).is_file()
+    return is_lake(path)
 
 
 def require_lake(path: Path) -> None:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from geckolake.errors import ApiError, AuthError, ConfigError, GeckolakeError, disk_full
+from geckolake.errors import GeckolakeError, disk_full
 from geckolake.flows.alerting import job_failed
 
 if TYPE_CHECKING:
@@ -19,8 +19,9 @@ def recorded(run: Run, body: Callable[[], RunResult]) -> RunResult:
     """Run ``body``, then append ``run`` to the ledger; on failure record and alert, then re-raise.
 
     A full disk surfaces from PyArrow, SQLite or the OS each its own way: it is raised as
-    :class:`~geckolake.errors.DiskFull`. Runs refused before any commit (wrong key, invalid
-    parameter, unknown coin) leave the lake as it was and are not recorded.
+    :class:`~geckolake.errors.DiskFull`. Every run of an existing lake is recorded, those refused
+    before any commit (wrong key, invalid parameter, unknown coin) and interrupted ones included:
+    their data layers are left as they were, the ledger row says why.
     """
     try:
         try:
@@ -31,11 +32,10 @@ def recorded(run: Run, body: Callable[[], RunResult]) -> RunResult:
                 raise
             raise full from e
     except (GeckolakeError, KeyboardInterrupt) as e:
-        if not isinstance(e, AuthError | ApiError | ConfigError):
-            try:
-                run.record(e)
-            except Exception as failed:  # e.g. the disk is still full: keep the run's own error
-                log.warning("could not record the failed run in ops.pipeline_runs: %s", failed)
+        try:
+            run.record(e)
+        except Exception as failed:  # e.g. the disk is still full: keep the run's own error
+            log.warning("could not record the failed run in ops.pipeline_runs: %s", failed)
         if isinstance(e, GeckolakeError):
             job_failed(run.settings, run.lake if run.has_lake else None, run.command, run.run_id, e)
         raise

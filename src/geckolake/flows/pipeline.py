@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ from geckolake.flows.lakes import creating, lake_exists
 from geckolake.flows.ledger import recorded
 from geckolake.flows.publish import publish
 from geckolake.ingest import planner
-from geckolake.ingest.pipeline import Observer, Run, RunResult, make_client
+from geckolake.ingest.pipeline import Observer, Run, RunResult, drive, make_client
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
@@ -49,7 +48,7 @@ def run(
                 finally:
                     await client.aclose()
 
-            result = asyncio.run(go())
+            result = drive(go())
             publish(job)
             return result
 

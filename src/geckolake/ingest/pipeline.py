@@ -24,12 +24,13 @@ import json
 import logging
 import os
 import secrets as pysecrets
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa
 
@@ -44,6 +45,8 @@ from geckolake.errors import (
 from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
 from geckolake.ingest.raw_store import RawFile, RawStore
+from geckolake.lake.catalog import is_lake
+from geckolake.ops.ledger import TaskLedger
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
     from geckolake.quality.gate import Snapshots
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Responses per commit. Every commit rewrites the partitions it touches, so fewer, larger commits
 # are cheaper; the cap bounds memory and the work a crash can cost.
@@ -104,11 +109,12 @@ class Failed:
 @dataclass
 class RunResult:
     run_id: str
-    status: str  # succeeded | partial | failed
+    status: str  # succeeded | partial | gated | failed | interrupted (see EXIT_CODES)
     api_calls: int = 0
     retries: int = 0
     rate_limited: int = 0
-    failed_requests: int = 0
+    failed_requests: int = 0  # transient failures the next run asks for again
+    not_found: int = 0  # permanent answers (a delisted coin): recorded, and count as done
     quarantined: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     calls_by_endpoint: dict[str, int] = field(default_factory=dict)
@@ -116,6 +122,42 @@ class RunResult:
     error: str | None = None
     checks_failed: list[str] = field(default_factory=list)  # "table.check [severity]"
     anomalies: int = 0
+
+
+# What a finished job's status means to a script (``geckolake run``'s exit code; docs/operations.md).
+EXIT_CODES: dict[str, int] = {
+    "succeeded": 0,  # all planned work done (404s for delisted coins are answers, recorded)
+    "failed": 1,  # an error stopped the job: little or nothing done; the error line says why
+    "gated": 1,  # fetched and kept in silver, but gold was not published (quality gate)
+    "partial": 3,  # done, but transient failures or quarantined bodies are left for the next run
+    "interrupted": 130,  # SIGINT / SIGTERM: what had arrived was committed
+}
+
+
+def drive(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on a new event loop; SIGTERM stops it as Ctrl-C does.
+
+    Both cancel the work at its next ``await``, so it can commit what had arrived, then raise
+    ``KeyboardInterrupt``. (Python's default SIGTERM ends the process at once, losing the batch in
+    flight.) Outside the main thread signals are not ours to handle: ``work`` just runs.
+    """
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGTERM, lambda: task.cancel() if task else None)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+            return await work
+        try:
+            return await work
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
 
 
 def new_run_id() -> str:
@@ -165,6 +207,8 @@ class Run:
         self.command = command
         self.run_id = new_run_id()
         self.now = settings.now()
+        self.started_at = datetime.now(UTC)
+        self._started = time.perf_counter()
         self.raw = RawStore(settings.lake)
         self._seq = 0
         self.result = RunResult(self.run_id, "running")
@@ -174,9 +218,6 @@ class Run:
             self._lake, self.gate_snapshots = lake, _capture(lake)
         self._analytics_since: date | None = None  # earliest day the run's batches touched
         self._analytics_full = False  # the analytics lagged gold before this run (see source_mark)
-        # operations: per-phase ledger (ops.task_runs) and the gate's last good snapshots
-        from geckolake.ops.ledger import TaskLedger
-
         self.ledger = TaskLedger(self.run_id, command, lambda: self.client.stats)
         self.overlap = overlap
         self._commits: Committer | None = None  # while execute() runs
@@ -200,16 +241,29 @@ class Run:
             self.observer.advance()
 
         with self.ledger.task(phase) as task:
-            await self.client.fetch_all(requests, on_result)
-            task.rows_in += len(landed)
+            try:
+                await self.client.fetch_all(requests, on_result)
+            except BaseException:
+                # Stopped (Ctrl-C, SIGTERM, the API gone): what arrived is still landed and committed.
+                if commits is not None and (landed or failed):
+                    self._submit(commits, phase, landed, failed)
+                raise
+            finally:
+                task.rows_in += len(landed)
         return landed, failed
 
     # --- committing -----------------------------------------------------------------------------
     def _submit(self, commits: Committer, phase: str, landed: list[Fetched], failed: list[Failed]) -> None:
         """Hand a fetched batch of ``phase`` to the committer (runs on the event loop)."""
-        self.result.failed_requests += len(failed)
+        self.count_failures(failed)
         self.observer.committing(len({item.request.endpoint for item in landed}))
         commits.submit(lambda: self._commit(phase, landed, failed))
+
+    def count_failures(self, failed: list[Failed]) -> None:
+        """Count failed requests: a 404 is CoinGecko's permanent answer (done); the rest are retried next run."""
+        gone = sum(isinstance(f.error, NotFound) for f in failed)
+        self.result.not_found += gone
+        self.result.failed_requests += len(failed) - gone
 
     def _commit(self, phase: str, landed: list[Fetched], failed: list[Failed]) -> None:
         # The next batch may be fetching meanwhile: the client's counters belong to its block.
@@ -309,7 +363,7 @@ class Run:
         exist holds nothing to plan from and is created by the first commit (a refused key then
         leaves no lake behind).
         """
-        if not (self.settings.lake / "catalog.db").exists():
+        if not is_lake(self.settings.lake):
             return None
         from geckolake.analytics import source_mark
 
@@ -405,19 +459,28 @@ class Run:
         return landed, failed, ranked
 
     def record(self, error: BaseException | None = None) -> None:
-        """Append this run to ``ops.pipeline_runs`` (also for failed runs, when the lake exists)."""
+        """Append this run to ``ops.pipeline_runs`` and its phases to ``ops.task_runs``.
+
+        Failed and interrupted runs are recorded too, with the error line, whenever the lake
+        exists (a refused first run leaves no lake behind: there is no ledger to write to).
+        """
         r = self.result
         if error is not None:
-            r.status, r.error = "failed", str(error)
+            interrupted = isinstance(error, KeyboardInterrupt)
+            r.status = "interrupted" if interrupted else "failed"
+            r.error = "interrupted (SIGINT/SIGTERM); what had arrived was committed" if interrupted else str(error)
             stats = self.client.stats
             r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
-        if self._lake is None and error is not None:
-            return  # nothing was written; keep the lake untouched
+            r.seconds = time.perf_counter() - self._started
+            if self._lake is None:
+                if not is_lake(self.settings.lake):
+                    return
+                self._lake = _open(self.settings.lake)[0]
         row = {
             "run_id": r.run_id,
             "command": self.command,
             "as_of": self.now,
-            "started_at": datetime.fromtimestamp(time.time() - r.seconds, UTC),
+            "started_at": self.started_at,
             "finished_at": datetime.now(UTC),
             "status": r.status,
             "api_calls": r.api_calls,
@@ -427,6 +490,7 @@ class Run:
             "quarantined": r.quarantined,
             "rows_json": json.dumps(r.rows, sort_keys=True),
             "error": r.error,
+            "plan": self.settings.plan_name,
         }
         self.lake.append("ops.task_runs", self.ledger.table())
         self.lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))

@@ -17,7 +17,6 @@ Crowded ``bronze.simple_price`` / ``silver.live_prices`` files are compacted aft
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from geckolake.errors import ApiError, NotFound
+from geckolake.ingest.pipeline import drive
 
 if TYPE_CHECKING:
     from geckolake.api.endpoints import ApiRequest
@@ -81,12 +81,12 @@ def poll(run: Run, ids: list[str], *, compact: bool = True) -> RunResult:
         finally:
             await client.aclose()
 
-    landed, failed = asyncio.run(fetch())
+    landed, failed = drive(fetch())
     for f in failed:
         if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
             raise f.error
     r = run.result
-    r.failed_requests += len(failed)
+    run.count_failures(failed)
     with run.ledger.task("prices_commit") as task:
         rows = commit(run, landed, failed)
         task.rows_in, task.rows_out = rows.get(BRONZE, 0), rows.get(SILVER, 0)

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
 _TABLE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
-_LAKE_MARKERS = ("catalog.db", "warehouse", "raw", ".writer.lock", "geckolake.toml")
+CATALOG_FILE = "catalog.db"
+_LAKE_MARKERS = (CATALOG_FILE, "warehouse", "raw", ".writer.lock", "geckolake.toml")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,21 @@ class Lake:
         """Append ``data`` (cast to the table schema) in one commit; no-op when it has no rows."""
         if data.num_rows == 0:
             return
-        table = self.table(name)
+        table = self._evolved(self.table(name))
         table.append(conform(data, table.schema().as_arrow(), name))
+
+    def _evolved(self, table: Table) -> Table:
+        """``table`` with the columns its definition added since the lake was made (appended tables).
+
+        Lakes made by an older geckolake lack them; a column is only ever added (nullable), so
+        older rows read as null.
+        """
+        wanted = self.defs.get(".".join(table.name()[-2:]))
+        if wanted is None or set(wanted.schema.names) <= set(table.schema().column_names):
+            return table
+        with table.update_schema() as update:
+            update.union_by_name(wanted.schema)
+        return table
 
     def replace(self, name: str, data: pa.Table | Iterable[pa.Table]) -> None:
         """Replace the whole content of ``name`` with ``data`` in one commit.
@@ -225,6 +239,11 @@ def isin(column: str, values: Iterable[object]) -> BooleanExpression:
     return In(column, list(values))  # type: ignore[call-arg,misc,arg-type]
 
 
+def is_lake(path: Path) -> bool:
+    """True when ``path`` holds a lake (its catalog); opening nothing."""
+    return (Path(path) / CATALOG_FILE).is_file()
+
+
 def open_lake(path: Path) -> Lake:
     """Open (creating if needed) the lake at ``path`` with every namespace and table.
 
@@ -237,7 +256,7 @@ def open_lake(path: Path) -> Lake:
         (root / "warehouse").mkdir(exist_ok=True)
         catalog = SqlCatalog(
             CATALOG_NAME,
-            uri=f"sqlite:///{root / 'catalog.db'}",
+            uri=f"sqlite:///{root / CATALOG_FILE}",
             warehouse=(root / "warehouse").as_uri(),
         )
         for ns in LAYERS:

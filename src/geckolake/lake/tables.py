@@ -461,6 +461,7 @@ OPS: tuple[TableDef, ...] = (
             ("quarantined", I64),
             ("rows_json", STR),
             ("error", STR),
+            ("plan", STR),  # the CoinGecko plan the run used (added later: null in older rows)
         ),
         key=("run_id",),
         grain="one row per pipeline run",

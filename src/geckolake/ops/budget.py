@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from geckolake.errors import GeckolakeError
-from geckolake.lake.catalog import open_lake
+from geckolake.lake.catalog import is_lake, open_lake
 from geckolake.lake.lock import writer_lock
 from geckolake.ops import alerts
 from geckolake.ops.status import credits_used, monthly_credits
@@ -53,7 +53,7 @@ class CreditBudget:
 
 
 def _credits_used(settings: Settings, now: datetime) -> int:
-    if not (settings.lake / "catalog.db").exists():
+    if not is_lake(settings.lake):
         return 0
     con = open_lake(settings.lake).connect_duckdb()
     try:

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from geckolake.errors import ConfigError, GeckolakeError, LakeError
+from geckolake.lake.catalog import is_lake
 from geckolake.lake.lock import scheduler_lock
 from geckolake.ops.budget import CreditBudget
 
@@ -197,7 +198,7 @@ class Scheduler:
 
     # -- firing ------------------------------------------------------------------------------------
     def _last_runs(self) -> dict[str, datetime]:
-        if not (self.settings.lake / "catalog.db").exists():
+        if not is_lake(self.settings.lake):
             return {}
         from geckolake.lake.catalog import open_lake
 
@@ -368,7 +369,7 @@ class _SchedulerCollector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         s = self.scheduler
-        if (s.settings.lake / "catalog.db").exists():
+        if is_lake(s.settings.lake):
             from geckolake.lake.catalog import open_lake
             from geckolake.ops.metrics import LakeCollector
 

@@ -79,8 +79,22 @@ class Status:
         return json.dumps({**asdict(self), "healthy": self.healthy}, default=str, indent=2)
 
 
-def monthly_credits(settings: Settings) -> int | None:
-    return settings.schedule.monthly_credits or settings.resolved_plan.monthly_credits
+def monthly_credits(settings: Settings, plan: str | None = None) -> int | None:
+    """The month's credit budget: ``[schedule] monthly_credits``, else that of ``plan`` (default: the settings')."""
+    from geckolake.api.plans import get_plan
+
+    return settings.schedule.monthly_credits or get_plan(plan or settings.plan_name).monthly_credits
+
+
+def last_plan(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The plan of the newest run that recorded one (lakes made before runs recorded it have none)."""
+    columns = {d[0] for d in con.execute("SELECT * FROM ops.pipeline_runs LIMIT 0").description or []}
+    if "plan" not in columns:
+        return None
+    row = con.execute(
+        "SELECT plan FROM ops.pipeline_runs WHERE plan IS NOT NULL ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def credits_used(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
@@ -145,7 +159,8 @@ def status(lake: Lake, settings: Settings) -> Status:
             "AND NOT passed AND kind <> 'freshness' ORDER BY severity, table_name, check_name"
         ).fetchall():
             result.failing.append(FailingCheck(*r))
-        result.credits = Credits(f"{now:%Y-%m}", credits_used(con, now), settings.plan_name, monthly_credits(settings))
+        plan = last_plan(con) or settings.plan_name
+        result.credits = Credits(f"{now:%Y-%m}", credits_used(con, now), plan, monthly_credits(settings, plan))
     finally:
         con.close()
     return result
