@@ -94,9 +94,9 @@ def compact(lake: Lake, settings: MaintenanceSettings, tables: list[str] | None 
         report.files_after[name] = sum(_files_by_partition(lake, name).values())
         log.info("compacted %s: %d → %d files", name, total, report.files_after[name])
     if bronze_compacted:
-        from geckolake.transform.runner import _log_merged
+        from geckolake.transform.recovery import log_merged
 
-        _log_merged(lake, "compact")
+        log_merged(lake, "compact")
     return report
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from geckolake.lake.duckdb_access import new_duckdb
 from geckolake.lake.write import conform
-from geckolake.transform import runner
-from geckolake.transform.runner import _Chunk, _plan_chunks
+from geckolake.transform import merge, rebuild
+from geckolake.transform.rebuild import _Chunk, _plan_chunks
 
 
 def test_small_months_are_grouped_and_a_large_month_is_cut_by_coin() -> None:
@@ -45,8 +45,8 @@ def test_coin_ranges_cover_every_id_once() -> None:
 
 def _window_dedup(con: object, key: tuple[str, ...]) -> list[tuple[object, ...]]:
     sql = (
-        f"SELECT c.* FROM rows c QUALIFY row_number() OVER (PARTITION BY {runner._partition_clause('c', key)} "
-        f"ORDER BY {runner._order_clause('c')}) = 1"
+        f"SELECT c.* FROM rows c QUALIFY row_number() OVER (PARTITION BY {merge._partition_clause('c', key)} "
+        f"ORDER BY {merge._order_clause('c')}) = 1"
     )
     return sorted(con.sql(sql).fetchall(), key=repr)  # type: ignore[attr-defined]
 
@@ -86,7 +86,7 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int, distinct_k
         con.execute("CREATE TYPE sha_enum AS ENUM ('y', 'x')")
         con.execute("CREATE TYPE path_enum AS ENUM ('q', 'p')")
         types = {"_raw_sha256": "sha_enum", "_raw_path": "path_enum"}
-    got = runner._dedup(con, "SELECT * FROM rows", key, schema, encoded=types)
+    got = merge.dedup(con, "SELECT * FROM rows", key, schema, encoded=types)
     if encoded:
         assert pa.types.is_dictionary(got.schema.field("_raw_path").type)
         got = conform(got, schema)
@@ -99,15 +99,15 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int, distinct_k
 def test_lineage_enums_hold_every_value(monkeypatch: pytest.MonkeyPatch) -> None:
     con = new_duckdb()
     con.register("rows", pa.table({"_raw_sha256": ["b", None, "a", "b"], "_raw_path": ["p", "p", None, None]}))
-    types = runner._lineage_enums(con, "rows")
+    types = rebuild._lineage_enums(con, "rows")
     assert set(types) == {"_raw_sha256", "_raw_path"}
     got = con.sql(f"SELECT _raw_sha256::{types['_raw_sha256']} AS s, _raw_path::{types['_raw_path']} AS p FROM rows")
     assert got.fetchall() == [("b", "p"), (None, "p"), ("a", None), ("b", None)]
     con.register("empty", pa.table({"_raw_sha256": pa.array([], pa.string()), "_raw_path": pa.array([], pa.string())}))
-    types = runner._lineage_enums(con, "empty")
+    types = rebuild._lineage_enums(con, "empty")
     assert con.sql(f"SELECT NULL::VARCHAR::{types['_raw_path']}").fetchall() == [(None,)]
-    monkeypatch.setattr(runner, "_MAX_ENUM_VALUES", 1)  # two sha256 values: too many, plain strings
-    assert runner._lineage_enums(con, "rows") == {}
+    monkeypatch.setattr(rebuild, "_MAX_ENUM_VALUES", 1)  # two sha256 values: too many, plain strings
+    assert rebuild._lineage_enums(con, "rows") == {}
 
 
 @pytest.mark.parametrize(
@@ -123,6 +123,6 @@ def test_month_case_agrees_with_utc_month(first: date, last: date) -> None:
         stamps += [day, day + timedelta(microseconds=1), day - timedelta(microseconds=1), day + timedelta(hours=13)]
         day += timedelta(days=1)
     con.register("t", pa.table({"ts": [s for s in stamps if start <= s < end]}))
-    sql = f"SELECT count(*), count(*) FILTER (WHERE {runner._month_case(first, last, 'ts')} = utc_month(ts)) FROM t"
+    sql = f"SELECT count(*), count(*) FILTER (WHERE {rebuild._month_case(first, last, 'ts')} = utc_month(ts)) FROM t"
     total, same = con.execute(sql).fetchone() or (0, -1)
     assert total > 0 and same == total

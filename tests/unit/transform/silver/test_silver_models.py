@@ -10,7 +10,7 @@ import pytest
 
 from geckolake.lake.catalog import Lake
 from geckolake.lake.testing import bronze_batch
-from geckolake.transform import runner
+from geckolake.transform import incremental, rebuild
 from geckolake.transform.runner import apply_batch, rebuild_all
 
 F1 = datetime(2026, 3, 10, 12, 5, tzinfo=UTC)
@@ -267,8 +267,8 @@ def test_quarantine_is_appended(lake: Lake) -> None:
 def test_batches_one_by_one_equal_one_rebuild(
     lake: Lake, monkeypatch: pytest.MonkeyPatch, chunk_rows: int, max_enum_values: int
 ) -> None:
-    monkeypatch.setattr(runner, "REBUILD_CHUNK_ROWS", chunk_rows)  # 10: one month, 1: one coin per chunk
-    monkeypatch.setattr(runner, "_MAX_ENUM_VALUES", max_enum_values)  # 1: lineage exported as plain strings
+    monkeypatch.setattr(rebuild, "REBUILD_CHUNK_ROWS", chunk_rows)  # 10: one month, 1: one coin per chunk
+    monkeypatch.setattr(rebuild, "_MAX_ENUM_VALUES", max_enum_values)  # 1: lineage exported as plain strings
     batches = []
     for k, fetched in enumerate([F2, F1, F2 + timedelta(days=40), F1]):  # out of order, repeated, next month
         day = utc(2026, 3, 1) + timedelta(days=10 * k)  # k=3: 31 March → April
@@ -314,7 +314,7 @@ def test_a_batch_interrupted_after_bronze_is_completed_by_the_next(lake: Lake, m
     def killed(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kill -9")
 
-    monkeypatch.setattr(runner, "_gold_incremental", killed)  # bronze and silver committed, gold not
+    monkeypatch.setattr(incremental, "_gold_incremental", killed)  # bronze and silver committed, gold not
     with pytest.raises(RuntimeError):
         apply_batch(lake, batch(0), None)
     monkeypatch.undo()

@@ -1,0 +1,120 @@
+"""``silver.live_prices`` from ``bronze.simple_price``: the prices poll's merge and its rebuild.
+
+Key ``(coin_id, vs_currency, last_updated_at)``: every distinct price point CoinGecko published is
+kept, and per key the latest fetch wins. A merge takes every bronze row fetched at or after the
+newest fetch silver already holds, so a poll killed between its bronze and silver commits is
+completed by the next merge. A rebuild (replay) gives the same content from all of bronze.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geckolake.lake.catalog import isin
+from geckolake.lake.duckdb_access import new_duckdb
+from geckolake.lake.sql import quote_literal
+
+if TYPE_CHECKING:
+    from geckolake.lake.catalog import Lake
+
+BRONZE = "bronze.simple_price"
+SILVER = "silver.live_prices"
+KEY = ("coin_id", "vs_currency", "last_updated_at")
+# silver partitions (UTC days) searched for the newest fetch already merged
+_RECENT_DAYS = 2
+
+_ORDER = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
+_DEDUP = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {_ORDER}) = 1"
+
+
+def _newest_merged_fetch(lake: Lake) -> datetime | None:
+    newest = lake.read(SILVER, columns=("_fetched_at", "date"))
+    if not newest.num_rows:
+        return None
+    latest_day = pc.max(newest["date"]).as_py()
+    recent = lake.read(
+        SILVER,
+        f"date >= '{(latest_day - timedelta(days=_RECENT_DAYS)).isoformat()}'",
+        columns=("_fetched_at",),
+    )
+    value = pc.max(recent["_fetched_at"]).as_py()
+    return value if isinstance(value, datetime) else None
+
+
+def _select(source: str, where: str = "") -> str:
+    """Bronze rows of ``source`` as silver rows, one per key (the latest fetch wins)."""
+    return (
+        "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
+        f"utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM {source} "
+        f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {where} {_DEDUP}"
+    )
+
+
+def _midnight(day: date) -> str:
+    return quote_literal(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def rebuild_live_prices(lake: Lake) -> int:
+    """Recompute ``silver.live_prices`` from all of ``bronze.simple_price`` in one commit (replay).
+
+    Same content as the polls' merges (same key, same winner per key). Bronze is read a month of
+    ``last_updated_at`` at a time, so memory stays bounded however long the polls have run.
+    Returns the rows written.
+    """
+    con = lake.connect_duckdb()
+    try:
+        months = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT CAST(date_trunc('month', utc_date(last_updated_at)) AS DATE) AS m "
+                f"FROM {BRONZE} WHERE last_updated_at IS NOT NULL ORDER BY m"
+            ).fetchall()
+        ]
+        written = 0
+
+        def parts() -> Iterator[pa.Table]:
+            nonlocal written
+            for m in months:
+                end = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+                where = f"AND last_updated_at >= {_midnight(m)} AND last_updated_at < {_midnight(end)}"
+                part = con.sql(_select(BRONZE, where)).to_arrow_table()
+                written += part.num_rows
+                yield part
+
+        lake.replace(SILVER, parts())
+    finally:
+        con.close()
+    return written
+
+
+def merge_live_prices(lake: Lake) -> int:
+    """Merge bronze rows fetched at or after silver's newest fetch into ``silver.live_prices``.
+
+    Per key the latest fetch wins; the touched day partitions are overwritten in one commit.
+    Returns the number of distinct keys merged.
+    """
+    since = _newest_merged_fetch(lake)
+    bronze = lake.read(BRONZE) if since is None else lake.read(BRONZE, f"_fetched_at >= '{since.isoformat()}'")
+    if not bronze.num_rows:
+        return 0
+    schema = lake.arrow_schema(SILVER)
+    con = new_duckdb()
+    try:
+        con.register("b", bronze)
+        batch = con.sql(_select("b")).to_arrow_table()
+        if not batch.num_rows:
+            return 0
+        days = pc.unique(batch["date"]).to_pylist()
+        existing = lake.read(SILVER, isin("date", days))
+        con.register("n", lake.conform(SILVER, batch))
+        con.register("e", existing)
+        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {_DEDUP}").to_arrow_table()
+    finally:
+        con.close()
+    lake.overwrite_partitions(SILVER, merged.select(schema.names))
+    return batch.num_rows
