@@ -106,3 +106,18 @@ def tree_fingerprint(path: Path) -> dict[str, bytes]:
     if not path.exists():
         return {}
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def data_fingerprint(lake: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The raw files and the bronze, silver and gold content: what a refused run must leave as it was
+    (it is still recorded in the ops ledger)."""
+    return tree_fingerprint(lake / "raw"), lake_hashes(lake, ("bronze", "silver", "gold"))
+
+
+def last_run(lake: Path) -> dict[str, object]:
+    """The newest row of ops.pipeline_runs."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.query import run_query
+
+    cols, rows = run_query(open_lake(lake), "SELECT * FROM ops.pipeline_runs ORDER BY started_at DESC LIMIT 1")
+    return dict(zip(cols, rows[0], strict=True))

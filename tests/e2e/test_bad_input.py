@@ -1,5 +1,6 @@
-"""Bad input gets one clear line, a non-zero exit, and leaves the lake untouched (issue 3, point 10);
-a full disk gets a clear error and loses nothing."""
+"""Bad input gets one clear line, a non-zero exit, and leaves the lake's data untouched (issue 3,
+point 10) while the ledger records the refused run (issue 19); a full disk gets a clear error and
+loses nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.e2e.support import Cli, SimFactory, base_env, lake_hashes, tree_fingerprint
+from tests.e2e.support import Cli, SimFactory, base_env, data_fingerprint, lake_hashes, last_run, tree_fingerprint
 
 SMALL = ("--coins", "20", "--history-coins", "2", "--history-days", "10")
 
@@ -29,18 +30,26 @@ def _one_error_line(proc: object) -> str:
     return lines[0]
 
 
+def _refused_and_recorded(cli: Cli, line: str, before: object) -> None:
+    assert data_fingerprint(cli.lake) == before
+    run = last_run(cli.lake)
+    assert run["status"] == "failed" and run["command"] == "run" and run["plan"] == "pro"
+    assert str(run["error"]).splitlines()[0] == line.removeprefix("error: ")
+    assert run["finished_at"] >= run["started_at"]  # type: ignore[operator]
+
+
 def test_unknown_coin_id(populated: Cli) -> None:
-    before = tree_fingerprint(populated.lake)
+    before = data_fingerprint(populated.lake)
     line = _one_error_line(populated("run", *SMALL, "--ids", "bitcoin,no-such-coin-xyz"))
     assert "no-such-coin-xyz" in line and "unknown coin" in line
-    assert tree_fingerprint(populated.lake) == before
+    _refused_and_recorded(populated, line, before)
 
 
 def test_invalid_vs_currency(populated: Cli) -> None:
-    before = tree_fingerprint(populated.lake)
+    before = data_fingerprint(populated.lake)
     line = _one_error_line(populated("run", *SMALL, "--vs-currency", "notacurrency"))
     assert "vs_currency" in line or "currency" in line
-    assert tree_fingerprint(populated.lake) == before
+    _refused_and_recorded(populated, line, before)
 
 
 def test_unwritable_lake_folder(tmp_path: Path, cli: Cli) -> None:
@@ -67,12 +76,20 @@ def test_wrong_key(tmp_path: Path, simulator: SimFactory) -> None:
     with simulator(plan="pro", api_key="CG-rightkey1234567") as url:
         cli = Cli(lake, url, base_env(lake, url))
         cli("run", *SMALL, COINGECKO_PRO_API_KEY="CG-rightkey1234567", check=True)
-        before = tree_fingerprint(lake)
+        before = data_fingerprint(lake)
         proc = cli("run", *SMALL, COINGECKO_PRO_API_KEY="CG-wrongkey7654321")
     line = _one_error_line(proc)
     assert "COINGECKO_PRO_API_KEY" in line
     assert "CG-wrongkey7654321" not in proc.stdout + proc.stderr
-    assert tree_fingerprint(lake) == before
+    _refused_and_recorded(cli, line, before)
+
+
+def test_a_refused_first_run_leaves_no_lake(tmp_path: Path, simulator: SimFactory) -> None:
+    lake = tmp_path / "lake"
+    with simulator(plan="pro", api_key="CG-rightkey1234567") as url:
+        proc = Cli(lake, url, base_env(lake, url))("run", *SMALL, COINGECKO_PRO_API_KEY="CG-wrongkey7654321")
+    assert "COINGECKO_PRO_API_KEY" in _one_error_line(proc)
+    assert not (lake / "catalog.db").exists() and not (lake / "raw").exists()
 
 
 def test_a_second_writer_is_refused_with_a_clear_message(populated: Cli) -> None:

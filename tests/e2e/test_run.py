@@ -134,8 +134,10 @@ def test_faults_complete_quarantine_and_the_next_run_fills(tmp_path: Path, simul
             url,
             base_env(lake, url),
         )
-        first = cli(*args, GECKOLAKE_TIMEOUT_S="1", check=True)
-        assert "partial" in first.stdout or "succeeded" in first.stdout
+        first = cli(*args, GECKOLAKE_TIMEOUT_S="1")
+        # exit 3: done, with transient failures or quarantined bodies left for the next run
+        assert first.returncode in (0, 3), first.stdout + first.stderr
+        assert ("partial" in first.stdout) == (first.returncode == 3), first.stdout
         reasons = query(lake, "SELECT endpoint, reason FROM bronze.quarantine")
         malformed = query(lake, "SELECT count(*) FROM ops.raw_manifest WHERE outcome = 'quarantined'")[0][0]
         assert all(r for _, r in reasons)
@@ -143,7 +145,7 @@ def test_faults_complete_quarantine_and_the_next_run_fills(tmp_path: Path, simul
             {r for r in query(lake, "SELECT raw_path FROM bronze.quarantine WHERE record_json IS NULL")}
         )
         for _ in range(4):
-            cli(*args, GECKOLAKE_TIMEOUT_S="1", check=True)
+            assert cli(*args, GECKOLAKE_TIMEOUT_S="1").returncode in (0, 3)
             if lake_hashes(lake) == reference:
                 break
     assert lake_hashes(lake) == reference

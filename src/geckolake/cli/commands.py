@@ -25,6 +25,7 @@ from geckolake.cli.options import (
     LogOpt,
     command,
     friendly_errors,
+    given_globals,
 )
 
 if TYPE_CHECKING:
@@ -203,6 +204,7 @@ def runs(
 @app.command()
 @friendly_errors
 def demo(
+    ctx: typer.Context,
     lake: Annotated[Path | None, typer.Option("--lake", help="lake folder for the demo [./demo-lake]")] = None,
     coins: Annotated[int, typer.Option("--coins", help="markets depth")] = 500,
     history_coins: Annotated[int, typer.Option("--history-coins", help="daily history for the top K")] = 25,
@@ -210,10 +212,7 @@ def demo(
 ) -> None:
     """Run the whole pipeline offline against the built-in CoinGecko simulator; needs no key."""
     from geckolake import flows
-    from geckolake.cli.options import click_context
-
-    given = click_context().find_object(Globals) or Globals()
-    folder = lake or given.lake or Path("demo-lake")
+    folder = lake or given_globals(ctx).lake or Path("demo-lake")
     out = render.console()
     result = flows.demo(
         folder, coins=coins, history_coins=history_coins, history_days=history_days,

@@ -83,11 +83,12 @@ def command(*, settings: Sequence[str] = (), log_level: str = "warning") -> Call
         added = {**GLOBAL, **{name: SETTING_OPTIONS[name] for name in settings}}
         keyword = inspect.Parameter.KEYWORD_ONLY
         extra = [inspect.Parameter(n, keyword, default=None, annotation=a) for n, a in added.items()]
+        extra.append(inspect.Parameter("ctx", keyword, annotation=typer.Context))  # Typer passes it
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             options = {name: kwargs.pop(name) for name in added}
-            given = _globals()
+            given = given_globals(kwargs.pop("ctx"))
             lake, config = options.pop("lake") or given.lake, options.pop("config") or given.config
             setup_logging(
                 options.pop("log_level") or given.log_level or log_level,
@@ -102,16 +103,9 @@ def command(*, settings: Sequence[str] = (), log_level: str = "warning") -> Call
     return decorate
 
 
-def _globals() -> Globals:
-    ctx = click_context()
-    obj = ctx.find_object(Globals) if ctx is not None else None
-    return obj or Globals()
-
-
-def click_context() -> Any:
-    import click
-
-    return click.get_current_context(silent=True)
+def given_globals(ctx: typer.Context) -> Globals:
+    """The global options given before the subcommand (none: all unset)."""
+    return ctx.find_object(Globals) or Globals()
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
@@ -160,7 +154,8 @@ def friendly_errors(fn: F) -> F:
             console(stderr=True).print("interrupted: what had arrived is committed; run again to finish")
             raise typer.Exit(130) from None
         except Exception as e:  # a full disk surfaces from PyArrow, SQLite or the OS, each its own way
-            full = disk_full(e, kwargs.get("lake") or _globals().lake)
+            ctx = kwargs.get("ctx")
+            full = disk_full(e, kwargs.get("lake") or (given_globals(ctx).lake if ctx is not None else None))
             if full is None:
                 raise
             console(stderr=True).print(f"[bold red]error:[/] {full}", markup=True, emoji=False)

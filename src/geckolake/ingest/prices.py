@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from geckolake.errors import ApiError, NotFound
 from geckolake.ingest.pipeline import drive
+from geckolake.transform.live_prices import BRONZE, SILVER, merge_live_prices
 
 if TYPE_CHECKING:
     from geckolake.api.endpoints import ApiRequest
@@ -37,11 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDS_PER_REQUEST = 250  # ~4 KB of ids per URL
-BRONZE = "bronze.simple_price"
-SILVER = "silver.live_prices"
-KEY = ("coin_id", "vs_currency", "last_updated_at")
-# silver partitions (UTC days) searched for the newest fetch already merged
-_RECENT_DAYS = 2
 
 
 def top_coins(lake: Lake, n: int) -> list[str]:
@@ -140,100 +134,3 @@ def commit(run: Run, landed: list[Fetched], failed: list[Failed]) -> dict[str, i
     if manifest:
         lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
     return rows
-
-
-def _newest_merged_fetch(lake: Lake) -> datetime | None:
-    newest = lake.read(SILVER, columns=("_fetched_at", "date"))
-    if not newest.num_rows:
-        return None
-    import pyarrow.compute as pc
-
-    latest_day = pc.max(newest["date"]).as_py()
-    recent = lake.read(
-        SILVER,
-        f"date >= '{(latest_day - timedelta(days=_RECENT_DAYS)).isoformat()}'",
-        columns=("_fetched_at",),
-    )
-    value = pc.max(recent["_fetched_at"]).as_py()
-    return value if isinstance(value, datetime) else None
-
-
-_ORDER = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
-_DEDUP = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {_ORDER}) = 1"
-
-
-def _select(source: str, where: str = "") -> str:
-    """Bronze rows of ``source`` as silver rows, one per key (the latest fetch wins)."""
-    return (
-        "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
-        f"utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM {source} "
-        f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {where} {_DEDUP}"
-    )
-
-
-def rebuild_live_prices(lake: Lake) -> int:
-    """Recompute ``silver.live_prices`` from all of ``bronze.simple_price`` in one commit (replay).
-
-    Same content as the polls' merges (same key, same winner per key). Bronze is read a month of
-    ``last_updated_at`` at a time, so memory stays bounded however long the polls have run.
-    Returns the rows written.
-    """
-    con = lake.connect_duckdb()
-    try:
-        months = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT CAST(date_trunc('month', utc_date(last_updated_at)) AS DATE) AS m "
-                "FROM bronze.simple_price WHERE last_updated_at IS NOT NULL ORDER BY m"
-            ).fetchall()
-        ]
-        written = 0
-
-        def parts() -> Iterator[pa.Table]:
-            nonlocal written
-            for m in months:
-                end = date(m.year + m.month // 12, m.month % 12 + 1, 1)
-                where = (
-                    f"AND last_updated_at >= TIMESTAMPTZ '{m.isoformat()} 00:00:00+00' "
-                    f"AND last_updated_at < TIMESTAMPTZ '{end.isoformat()} 00:00:00+00'"
-                )
-                part = con.sql(_select("bronze.simple_price", where)).to_arrow_table()
-                written += part.num_rows
-                yield part
-
-        lake.replace(SILVER, parts())
-    finally:
-        con.close()
-    return written
-
-
-def merge_live_prices(lake: Lake) -> int:
-    """Merge bronze rows fetched at or after silver's newest fetch into ``silver.live_prices``.
-
-    Per key the latest fetch wins; the touched day partitions are overwritten in one commit.
-    Returns the number of distinct keys merged.
-    """
-    from geckolake.lake.catalog import isin, new_duckdb
-
-    since = _newest_merged_fetch(lake)
-    bronze = lake.read(BRONZE) if since is None else lake.read(BRONZE, f"_fetched_at >= '{since.isoformat()}'")
-    if not bronze.num_rows:
-        return 0
-    schema = lake.arrow_schema(SILVER)
-    con = new_duckdb()
-    try:
-        con.register("b", bronze)
-        batch = con.sql(_select("b")).to_arrow_table()
-        if not batch.num_rows:
-            return 0
-        import pyarrow.compute as pc
-
-        days = pc.unique(batch["date"]).to_pylist()
-        existing = lake.read(SILVER, isin("date", days))
-        con.register("n", lake.conform(SILVER, batch))
-        con.register("e", existing)
-        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {_DEDUP}").to_arrow_table()
-    finally:
-        con.close()
-    lake.overwrite_partitions(SILVER, merged.select(schema.names))
-    return batch.num_rows

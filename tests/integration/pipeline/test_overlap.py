@@ -20,6 +20,7 @@ from tests.e2e.support import lake_hashes
 from geckolake import flows
 from geckolake.config import Settings
 from geckolake.errors import LakeError
+from geckolake.flows import pipeline as run_flow
 from geckolake.ingest import pipeline
 from geckolake.ingest.pipeline import Failed, Fetched, Observer, Run, RunResult, SilentObserver
 from geckolake.lake.catalog import open_lake
@@ -59,7 +60,7 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spies]:
                 spy.commits.append((started, time.monotonic()))
 
     monkeypatch.setattr(SimulatorApp, "api_view", api_view)
-    monkeypatch.setattr(pipeline, "Run", TimedRun)
+    monkeypatch.setattr(run_flow, "Run", TimedRun)  # the class the run flow builds
     monkeypatch.setattr(pipeline, "BATCH_SIZE", BATCH)
     yield spy
 
