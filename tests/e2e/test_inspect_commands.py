@@ -64,3 +64,19 @@ def test_forecast_job_after_a_run(cli: Cli) -> None:
     )
     band = json.loads(cli("sql", sql, "--format", "json", check=True).stdout)
     assert len(band) == 1 and 0 < band[0]["lo_95"] < band[0]["point"] < band[0]["hi_95"]
+
+
+def test_replay_says_the_forecasts_went_and_status_keeps_showing_them(cli: Cli) -> None:
+    cli("run", *SCOPE, check=True)
+    cli("forecast", check=True)
+    fresh = json.loads(cli("status", "--format", "json").stdout)["freshness"]
+    assert any(f["table"] == "gold.price_forecasts" and f["latest"] for f in fresh)
+    out = cli("replay", check=True).stdout
+    assert "gold.price_forecasts" in out and "geckolake forecast" in out
+    st = json.loads(cli("status", "--format", "json").stdout)
+    forecasts = [f for f in st["freshness"] if f["table"] == "gold.price_forecasts"]
+    assert forecasts and forecasts[0]["latest"] is None  # listed, with no data, once the job has run
+    assert {j["command"] for j in st["jobs"]} >= {"run", "forecast", "replay"}
+    cli("forecast", check=True)
+    fresh = json.loads(cli("status", "--format", "json").stdout)["freshness"]
+    assert any(f["table"] == "gold.price_forecasts" and f["latest"] for f in fresh)

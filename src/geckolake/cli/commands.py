@@ -146,6 +146,10 @@ def replay(settings: Settings) -> None:
             f"{len(result.gated_runs)} gated run(s) kept in bronze, left out of silver and gold as the gate "
             f"decided: {', '.join(result.gated_runs)}"
         )
+    out.print(
+        "dropped with gold and not rebuilt from raw (they are fitted, not fetched): gold.price_forecasts and "
+        "gold.forecast_backtests; `geckolake forecast` refits them"
+    )
 
 
 @app.command()

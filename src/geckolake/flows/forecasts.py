@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from geckolake.analytics.refresh import refresh_forecasts
-from geckolake.flows.lakes import writing
+from geckolake.flows.ledger import lake_job
 
 if TYPE_CHECKING:
     from geckolake.config import Settings
@@ -22,6 +22,9 @@ def forecast(settings: Settings) -> dict[str, int]:
     Raises:
         LakeError: no lake there, or a table does not fit its schema.
         LakeLocked: another process is writing the lake.
+
+    Recorded in ``ops.pipeline_runs`` as command ``forecast`` (so ``status`` shows the job).
     """
-    with writing(settings) as lake:
-        return refresh_forecasts(lake, settings.analytics)
+    with lake_job(settings, "forecast") as (lake, rows):
+        rows.update(refresh_forecasts(lake, settings.analytics))
+    return rows

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
 
+
 def lake_exists(path: Path) -> bool:
     """True when ``path`` holds a lake (its catalog)."""
     return is_lake(path)

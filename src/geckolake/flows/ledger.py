@@ -1,16 +1,23 @@
-"""The end every API job shares: record it in ``ops.pipeline_runs`` and alert when it fails."""
+"""The end every job shares: record it in ``ops.pipeline_runs`` and alert when it fails."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from geckolake.errors import GeckolakeError, disk_full
 from geckolake.flows.alerting import job_failed
+from geckolake.flows.lakes import writing
+from geckolake.ops.ledger import append_run, new_run_id
 
 if TYPE_CHECKING:
+    from geckolake.config import Settings
     from geckolake.ingest.pipeline import Run, RunResult
+    from geckolake.lake.catalog import Lake
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +48,40 @@ def recorded(run: Run, body: Callable[[], RunResult]) -> RunResult:
         raise
     run.record()
     return result
+
+
+@contextmanager
+def lake_job(settings: Settings, command: str) -> Iterator[tuple[Lake, dict[str, int]]]:
+    """A job that calls no API (forecast, replay) on an existing lake, under its writer lock.
+
+    Yields the lake and a dict the job fills with rows written per table; the job is recorded in
+    ``ops.pipeline_runs`` (also when it fails or is interrupted) and a failure is alerted.
+
+    Raises:
+        LakeError: no lake there.
+        LakeLocked: another process is writing it.
+    """
+    run_id, started_at, started = new_run_id(), datetime.now(UTC), time.perf_counter()
+    rows: dict[str, int] = {}
+    with writing(settings) as lake:
+
+        def record(status: str, error: str | None) -> None:
+            try:
+                append_run(
+                    lake, run_id=run_id, command=command, as_of=settings.now(), started_at=started_at,
+                    status=status, rows=rows, error=error,
+                )  # fmt: skip
+            except Exception as failed:  # e.g. the disk is full: keep the job's own error
+                log.warning("could not record %s in ops.pipeline_runs: %s", command, failed)
+
+        try:
+            yield lake, rows
+        except KeyboardInterrupt:
+            record("interrupted", "interrupted (SIGINT/SIGTERM)")
+            raise
+        except GeckolakeError as e:
+            record("failed", str(e))
+            job_failed(settings, lake, command, run_id, e)
+            raise
+        log.info("%s finished in %.1fs", command, time.perf_counter() - started)
+        record("succeeded", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from geckolake.flows.lakes import writing
+from geckolake.flows.ledger import lake_job
 from geckolake.ingest import replay as rebuild
 from geckolake.ingest.replay import ReplayResult
 
@@ -23,5 +23,7 @@ def replay(settings: Settings, *, workers: int | Literal["auto"] = 0) -> ReplayR
         LakeError: no lake there, or a raw file listed in the manifest is missing or unreadable.
         LakeLocked: another process is writing the lake.
     """
-    with writing(settings) as lake:
-        return rebuild.replay(lake, workers=workers, analytics=settings.analytics)
+    with lake_job(settings, "replay") as (lake, rows):
+        result = rebuild.replay(lake, workers=workers, analytics=settings.analytics)
+        rows.update(result.rows)
+    return result

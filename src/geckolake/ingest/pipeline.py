@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 import os
-import secrets as pysecrets
 import signal
 import time
 from collections.abc import Coroutine, Sequence
@@ -46,7 +45,7 @@ from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
 from geckolake.ingest.raw_store import RawFile, RawStore
 from geckolake.lake.catalog import is_lake
-from geckolake.ops.ledger import TaskLedger
+from geckolake.ops.ledger import TaskLedger, append_run, new_run_id
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
@@ -158,10 +157,6 @@ def drive(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main())
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{pysecrets.token_hex(3)}"
 
 
 def ensure_writable(path: Path) -> None:
@@ -476,24 +471,13 @@ class Run:
                 if not is_lake(self.settings.lake):
                     return
                 self._lake = _open(self.settings.lake)[0]
-        row = {
-            "run_id": r.run_id,
-            "command": self.command,
-            "as_of": self.now,
-            "started_at": self.started_at,
-            "finished_at": datetime.now(UTC),
-            "status": r.status,
-            "api_calls": r.api_calls,
-            "retries": r.retries,
-            "rate_limited": r.rate_limited,
-            "failed_requests": r.failed_requests,
-            "quarantined": r.quarantined,
-            "rows_json": json.dumps(r.rows, sort_keys=True),
-            "error": r.error,
-            "plan": self.settings.plan_name,
-        }
         self.lake.append("ops.task_runs", self.ledger.table())
-        self.lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))
+        append_run(
+            self.lake, run_id=r.run_id, command=self.command, as_of=self.now, started_at=self.started_at,
+            status=r.status, rows=r.rows, error=r.error, plan=self.settings.plan_name, api_calls=r.api_calls,
+            retries=r.retries, rate_limited=r.rate_limited, failed_requests=r.failed_requests,
+            quarantined=r.quarantined,
+        )  # fmt: skip
 
 
 def _open(path: Path) -> tuple[Lake, Snapshots]:

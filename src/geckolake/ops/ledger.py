@@ -10,6 +10,8 @@ block's own wall time: with overlapping blocks a phase's seconds can exceed its 
 
 from __future__ import annotations
 
+import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -131,6 +133,48 @@ class TaskLedger:
 
     def table(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows())
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: the UTC start second and 6 random hex digits."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def append_run(
+    lake: Lake,
+    *,
+    run_id: str,
+    command: str,
+    as_of: datetime,
+    started_at: datetime,
+    status: str,
+    rows: dict[str, int],
+    error: str | None = None,
+    plan: str | None = None,
+    api_calls: int = 0,
+    retries: int = 0,
+    rate_limited: int = 0,
+    failed_requests: int = 0,
+    quarantined: int = 0,
+) -> None:
+    """Append one job to ``ops.pipeline_runs`` (finished now)."""
+    row = {
+        "run_id": run_id,
+        "command": command,
+        "as_of": as_of,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC),
+        "status": status,
+        "api_calls": api_calls,
+        "retries": retries,
+        "rate_limited": rate_limited,
+        "failed_requests": failed_requests,
+        "quarantined": quarantined,
+        "rows_json": json.dumps(rows, sort_keys=True),
+        "error": error,
+        "plan": plan,
+    }
+    lake.append("ops.pipeline_runs", pa.Table.from_pylist([row]))
 
 
 RECENT_RUNS_SQL = (
