@@ -21,7 +21,7 @@ from geckolake.version import __version__
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
-            "run", "plan", "replay", "forecast", "prices", "check", "watch", "maintain", "demo", "scheduler",
+            "run", "plan", "replay", "export", "forecast", "prices", "check", "watch", "maintain", "demo", "scheduler",
             "query", "sql", "tables", "runs", "status", "metrics", "alert_test", "DemoResult",
         ),
         "geckolake.flows",
@@ -70,6 +70,7 @@ __all__ = [
     "alert_test",
     "check",
     "demo",
+    "export",
     "forecast",
     "load_settings",
     "maintain",
@@ -129,6 +130,7 @@ if TYPE_CHECKING:
         alert_test,
         check,
         demo,
+        export,
         forecast,
         maintain,
         metrics,

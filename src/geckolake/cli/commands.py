@@ -95,10 +95,10 @@ def _finish(result: RunResult) -> None:
         raise typer.Exit(code)
 
 
-def _plan(settings: Settings) -> None:
+def _plan(settings: Settings, ids: list[str]) -> None:
     from geckolake import flows
 
-    render.plan(flows.plan(settings), f"plan for {settings.lake} ({settings.plan_name} plan)")
+    render.plan(flows.plan(settings, ids=ids), f"plan for {settings.lake} ({settings.plan_name} plan)")
 
 
 @app.command()
@@ -117,16 +117,16 @@ def run(
     130 = interrupted (what had arrived was committed).
     """
     if dry_run:
-        _plan(settings)
+        _plan(settings, _ids(ids))
         return
     _finish(_run(settings, _ids(ids), "run"))
 
 
 @app.command("plan")
 @command(settings=SCOPE)
-def plan_cmd(settings: Settings) -> None:
+def plan_cmd(settings: Settings, ids: IdsOpt = None) -> None:
     """Print the calls the next run would make (per endpoint), credits and ETA. Calls nothing."""
-    _plan(settings)
+    _plan(settings, _ids(ids))
 
 
 @app.command()
@@ -183,13 +183,26 @@ def tables(settings: Settings, fmt: FormatOpt = "table") -> None:
 def sql(
     settings: Settings,
     query: Annotated[str, typer.Argument(help="one SELECT; tables as bronze.x, silver.x, gold.x, ops.x")],
-    fmt: Annotated[str, typer.Option("--format", help="table|csv|json (json: one array of row objects)")] = "table",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="table|csv|json, or with --output csv|json|parquet [table; --output: its suffix]"
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write the result to this file instead")] = None,
 ) -> None:
-    """Run a read-only SQL query (DuckDB dialect) on the lake's current snapshots."""
+    """Run a read-only SQL query (DuckDB dialect) on the lake's current snapshots.
+
+    JSON is one array of row objects; --output writes CSV, JSON or Parquet (from the file's suffix or --format).
+    """
     from geckolake import flows
 
-    render.check_format(fmt)
-    render.rows(*flows.sql(settings, query), fmt)
+    if output is not None:
+        n = flows.export(settings, query, output, fmt)
+        render.console(stderr=True).print(f"wrote {n:,} rows to {output}", markup=False)
+        return
+    render.check_format(fmt or "table")
+    render.rows(*flows.sql(settings, query), fmt or "table")
 
 
 @app.command()
@@ -216,6 +229,7 @@ def demo(
 ) -> None:
     """Run the whole pipeline offline against the built-in CoinGecko simulator; needs no key."""
     from geckolake import flows
+
     folder = lake or given_globals(ctx).lake or Path("demo-lake")
     out = render.console()
     result = flows.demo(

@@ -15,7 +15,7 @@ from geckolake.flows.live_prices import prices
 from geckolake.flows.maintenance import maintain
 from geckolake.flows.offline_demo import DemoResult, demo
 from geckolake.flows.pipeline import plan, run
-from geckolake.flows.read import metrics, query, runs, sql, status, tables
+from geckolake.flows.read import export, metrics, query, runs, sql, status, tables
 from geckolake.flows.rebuild import replay
 from geckolake.flows.schedule import scheduler
 
@@ -24,6 +24,7 @@ __all__ = [
     "alert_test",
     "check",
     "demo",
+    "export",
     "forecast",
     "maintain",
     "metrics",

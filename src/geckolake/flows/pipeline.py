@@ -55,8 +55,8 @@ def run(
         return recorded(job, body)
 
 
-def plan(settings: Settings) -> planner.PlanSummary:
-    """The calls the next run would make, per endpoint, with credits and ETA; calls nothing, writes nothing."""
+def plan(settings: Settings, *, ids: Sequence[str] = ()) -> planner.PlanSummary:
+    """The calls the next run (with ``ids``) would make, per endpoint, with credits and ETA; calls nothing."""
     from geckolake.lake.catalog import open_lake
 
-    return planner.dry_run(settings, open_lake(settings.lake) if lake_exists(settings.lake) else None)
+    return planner.dry_run(settings, open_lake(settings.lake) if lake_exists(settings.lake) else None, ids)

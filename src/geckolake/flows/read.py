@@ -84,3 +84,47 @@ def metrics(settings: Settings) -> str:
         LakeError: no lake there.
     """
     return exposition(existing_lake(settings), settings)
+
+
+EXPORT_FORMATS = ("csv", "json", "parquet")
+
+
+def export(settings: Settings, statement: str, path: Path, fmt: str | None = None) -> int:
+    """Write the result of one read-only statement to ``path`` as CSV, JSON (an array of row objects)
+    or Parquet (``fmt``, else the file's suffix); the rows written.
+
+    The file appears whole or not at all (written beside it, then renamed).
+
+    Raises:
+        ConfigError: an unknown format.
+        LakeError: no lake there, or the file cannot be written.
+        QueryError: the SQL is invalid, is not a single SELECT, or fails.
+    """
+    import os
+
+    from geckolake.errors import ConfigError, LakeError
+    from geckolake.lake.query import to_csv, to_json
+
+    path = Path(path)
+    kind = fmt or path.suffix.lstrip(".").lower()
+    if kind not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"cannot tell the format of {path}",
+            hint=f"use a .csv, .json or .parquet file, or --format {'|'.join(EXPORT_FORMATS)}",
+        )
+    table = query(statement, settings)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, partial)
+        else:
+            columns, rows = table.column_names, [tuple(r.values()) for r in table.to_pylist()]
+            text = to_csv(columns, rows) if kind == "csv" else to_json(columns, rows) + "\n"
+            partial.write_text(text)
+        os.replace(partial, path)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise LakeError(f"cannot write {path}: {e.strerror or e}", hint="choose a writable --output path") from e
+    return table.num_rows

@@ -436,7 +436,7 @@ class Run:
         """
         s = self.settings
         market_reqs = planner.plan_markets(s)
-        id_reqs = [_ids_request(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
+        id_reqs = [planner.plan_ids(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
         landed, failed = await self._fetch(market_reqs + id_reqs, "markets")
         for f in failed:
             if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
@@ -492,13 +492,6 @@ def _capture(lake: Lake) -> Snapshots:
     from geckolake.quality.gate import capture
 
     return capture(lake)
-
-
-def _ids_request(ids: list[str], vs_currency: str) -> ApiRequest:
-    from geckolake.api import endpoints as ep
-
-    base = ep.markets(vs_currency, 1, 250)
-    return ApiRequest(base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency)
 
 
 def _bodies(landed: list[Fetched]) -> list[Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -191,19 +192,27 @@ def summarize(requests: list[ApiRequest], rate_per_min: float) -> PlanSummary:
     return PlanSummary(dict(sorted(counts.items())), len(requests), rate_per_min)
 
 
-def dry_run(settings: Settings, lake: Lake | None) -> PlanSummary:
+def dry_run(settings: Settings, lake: Lake | None, ids: Sequence[str] = ()) -> PlanSummary:
     """What the next run would call, without calling anything.
 
-    History coins are the lake's latest top K when it holds snapshots, else K coins not yet held.
+    History coins are the lake's latest top K when it holds snapshots, else K coins not yet held,
+    plus ``ids`` (the run's ``--ids``, one markets page to check them).
     """
     now = settings.now()
     state = read_lake_state(lake, settings.vs_currency) if lake is not None else LakeState()
     ranked = state.top_coins or [f"<coin #{i + 1}>" for i in range(settings.history_coins)]
-    coins = history_coins(settings, ranked, [])
+    coins = history_coins(settings, ranked, list(ids))
     requests = (
         plan_markets(settings)
+        + ([plan_ids(list(ids), settings.vs_currency)] if ids else [])
         + plan_daily(settings, state, coins, now)
         + plan_hourly(settings, state, coins, now)
         + plan_extras(settings, state, now)
     )
     return summarize(requests, settings.effective_rate_per_min)
+
+
+def plan_ids(ids: list[str], vs_currency: str) -> ApiRequest:
+    """The markets page of the coins named with ``--ids`` (to check they exist, and rank them)."""
+    base = ep.markets(vs_currency, 1, 250)
+    return ApiRequest(base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency)
