@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test test-fast lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,9 @@ lint: setup
 
 test: lint ## ruff, mypy and the whole test suite
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+test-fast: setup ## the test suite without the tests marked slow (no ruff, no mypy)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: setup ## benchmarks; JSON lines on stdout and bench/results/latest.json
 	$(BIN)/python -m bench

@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.e2e.support import GECKOLAKE, base_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_make_run_against_a_simulator(tmp_path: Path, sim_url: str) -> None:
     lake = tmp_path / "lake"
     env = base_env(lake, sim_url)

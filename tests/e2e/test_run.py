@@ -102,6 +102,7 @@ def test_replay_rebuilds_the_same_content(cli: Cli) -> None:
     assert sim_get(cli.base_url.rsplit("/api/v3", 1)[0], "/__stats") == calls_before  # no API call
 
 
+@pytest.mark.slow
 def test_kill_9_anywhere_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, simulator: SimFactory) -> None:
     args = ("run", "--coins", "500", "--history-coins", "40", "--history-days", "365")
     ref_lake = tmp_path / "ref"
@@ -120,6 +121,7 @@ def test_kill_9_anywhere_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, 
             assert lake_hashes(lake) == reference, f"kill after {delay}s"
 
 
+@pytest.mark.slow
 def test_faults_complete_quarantine_and_the_next_run_fills(tmp_path: Path, simulator: SimFactory) -> None:
     args = ("run", "--coins", "500", "--history-coins", "50", "--history-days", "100")
     ref_lake = tmp_path / "ref"

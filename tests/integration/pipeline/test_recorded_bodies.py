@@ -4,7 +4,6 @@ fixture mode (real HTTP, our client) into bronze and silver with nothing lost (i
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,23 +11,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import pytest
+from tests.coingecko_data import RECORDED
 
 from geckolake.api.client import CoinGeckoClient
 from geckolake.api.endpoints import ApiRequest
 from geckolake.api.plans import get_plan
 from geckolake.lake.catalog import open_lake
 from geckolake.lake.lineage import Lineage
-from geckolake.query import run_query
+from geckolake.lake.query import run_query
 from geckolake.simulator import SimulatorConfig, build_fixtures_dir, running_simulator
+from geckolake.simulator.fixtures import recorded_requests
 from geckolake.transform.bronze import parse
 from geckolake.transform.runner import apply_batch
 
-RECORDED = Path(
-    os.environ.get(
-        "GECKOLAKE_RECORDED_DIR",
-        Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "coingecko" / "recorded",
-    )
-)
 INGESTED = {
     "coins_markets": "coins_markets",
     "market_chart": "market_chart",
@@ -40,17 +35,11 @@ INGESTED = {
 
 
 def _entries() -> list[tuple[str, str]]:
-    if not RECORDED.is_dir():
-        return []
-    from geckolake.simulator.fixtures import recorded_requests
-
     return [(rel, req) for rel, req, status in recorded_requests(RECORDED) if rel.split("/")[0] in INGESTED]
 
 
 @pytest.fixture(scope="module")
 def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    if not RECORDED.is_dir():
-        pytest.fail(f"recorded bodies not found at {RECORDED}; set GECKOLAKE_RECORDED_DIR")
     dest = tmp_path_factory.mktemp("fixtures")
     entries = build_fixtures_dir(dest, RECORDED)
     by_source = {e.source: e.request for e in entries}

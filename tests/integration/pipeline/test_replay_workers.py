@@ -4,7 +4,6 @@ content of an in-process replay, and of ``parse()`` called body by body."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
+from tests.coingecko_data import recorded_files
 
 from geckolake.api import endpoints as ep
 from geckolake.api.endpoints import ApiRequest
@@ -23,12 +23,6 @@ from geckolake.lake.catalog import Lake, open_lake
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze import parse
 
-RECORDED = Path(
-    os.environ.get(
-        "GECKOLAKE_RECORDED_DIR",
-        Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "coingecko" / "recorded",
-    )
-)
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
@@ -59,12 +53,12 @@ def _bodies() -> list[tuple[ApiRequest, bytes]]:
         (bad, orjson.dumps(with_dupes)),
         (bad, orjson.dumps({"prices": [[start * 1000, 1.0]], "market_caps": [], "total_volumes": [[0, None]]})),
     ]
-    for path in sorted((RECORDED / "market_chart").glob("*.json")):
+    for path in recorded_files("market_chart"):
         # No granularity: inferred from the span (or the data), as for an old manifest row.
         req = ApiRequest("market_chart", "/coins/bitcoin/market_chart", (("vs_currency", "usd"),), coin_id="bitcoin")
         out.append((req, path.read_bytes()))
     markets = ApiRequest("coins_markets", "/coins/markets", (("vs_currency", "usd"),), vs_currency="usd")
-    for path in sorted((RECORDED / "coins_markets").glob("*.json")):
+    for path in recorded_files("coins_markets"):
         out.append((markets, path.read_bytes()))
     return out
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 NOW = datetime(2025, 3, 4, 14, 45, 50, tzinfo=UTC)
-REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "coingecko"
-if not REFERENCE.is_dir():  # the worktree may sit one level deeper
-    REFERENCE = Path("/work/shared/reference/coingecko")
 
 
 def config(**overrides: object) -> SimulatorConfig:

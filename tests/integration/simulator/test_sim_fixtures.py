@@ -7,18 +7,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REFERENCE, config
+from conftest import config
+from tests.coingecko_data import RECORDED, SPECS
 
 from geckolake.simulator import build_fixtures_dir, running_simulator
 from geckolake.simulator.fixtures import FixtureEntry
-
-SPECS = [REFERENCE / f"coingecko-{n}-api-v3.openapi.yml" for n in ("demo", "pro")]
 
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[FixtureEntry]]]:
     root = tmp_path_factory.mktemp("fixtures")
-    entries = build_fixtures_dir(root, REFERENCE / "recorded", SPECS)
+    entries = build_fixtures_dir(root, RECORDED, list(SPECS.values()))
     with running_simulator(config(fixtures=root, plan="unlimited")) as url:
         yield url, entries
 
@@ -34,7 +33,7 @@ def test_every_recorded_body_and_example_is_served_verbatim(replay: tuple[str, l
             assert r.status_code == entry.status, entry
             expected = entry.file.read_bytes()
             if not entry.source.startswith("spec-"):
-                assert expected == (REFERENCE / "recorded" / entry.source).read_bytes()
+                assert expected == (RECORDED / entry.source).read_bytes()
             assert r.content == expected, entry.source
 
 
@@ -46,7 +45,7 @@ def test_unmatched_request_is_a_coingecko_style_404(replay: tuple[str, list[Fixt
 
 
 def test_layout_is_documented_path_plus_sorted_query(tmp_path: Path) -> None:
-    entries = build_fixtures_dir(tmp_path, REFERENCE / "recorded")
+    entries = build_fixtures_dir(tmp_path, RECORDED)
     files = {e.file.relative_to(tmp_path).as_posix() for e in entries}
     assert "coins/markets/ids=bitcoin&vs_currency=usd.json" in files
     assert "simple/price/_.json" in files  # the 422 without parameters

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from tests.coingecko_data import RECORDED, recorded_files
 
 from geckolake.api.endpoints import ApiRequest, markets
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze import BRONZE_SCHEMAS, market_chart, parse
 
-# The recorded bodies live beside the repository (../shared/reference/coingecko/recorded);
-# GECKOLAKE_RECORDED_DIR points elsewhere. Without them these tests skip, saying why.
-RECORDED = Path(
-    os.environ.get(
-        "GECKOLAKE_RECORDED_DIR",
-        Path(__file__).resolve().parents[4].parent / "shared" / "reference" / "coingecko" / "recorded",
-    )
-)
-pytestmark = pytest.mark.skipif(not RECORDED.is_dir(), reason=f"recorded bodies not found at {RECORDED}")
 LINEAGE = Lineage("run-1", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "ab" * 32, "raw/x/000001.json.gz")
 
 ENDPOINTS = {
@@ -36,10 +27,6 @@ ENDPOINTS = {
 }
 
 
-def _files(folder: str) -> list[Path]:
-    return sorted((RECORDED / folder).glob("*.json"))
-
-
 def _request(endpoint: str) -> ApiRequest:
     if endpoint == "coins_markets":
         return markets("usd", page=1)
@@ -48,11 +35,11 @@ def _request(endpoint: str) -> ApiRequest:
     return ApiRequest(endpoint, "/x")  # type: ignore[arg-type]
 
 
-CASES = [(folder, f) for folder in ENDPOINTS for f in _files(folder)]
+CASES = [(folder, f) for folder in ENDPOINTS for f in recorded_files(folder)]
 
 
 def test_every_folder_has_bodies() -> None:
-    assert all(_files(folder) for folder in ENDPOINTS)
+    assert all(recorded_files(folder) for folder in ENDPOINTS)
 
 
 @pytest.mark.parametrize(("folder", "path"), CASES, ids=[f"{c[0]}/{c[1].name}" for c in CASES])
@@ -161,7 +148,7 @@ def test_simple_price_empty_object_is_skipped_not_quarantined() -> None:
     assert result.ok and result.quarantine is None and result.tables["simple_price"].num_rows == 0
 
 
-@pytest.mark.parametrize("path", _files("market_chart"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", recorded_files("market_chart"), ids=lambda p: p.name)
 def test_recorded_chart_takes_the_fast_reader_with_the_same_rows(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real chart bodies (integer timestamps, float values) are plain: simdjson reads them, and the rows
     equal those of the orjson path."""
