@@ -22,13 +22,20 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced ## create .venv with geckolake and its development tools
 
+# The next command to type, printed after each target (geckolake lives in .venv/bin).
+PATH_HINT := export PATH="$$PWD/$(BIN):$$PATH"   \# or: source $(BIN)/activate
+
 run: setup ## ingest from CoinGecko (or COINGECKO_BASE_URL) into ./lake, fit forecasts, show the tables
 	$(BIN)/geckolake run
 	$(BIN)/geckolake forecast
 	$(BIN)/geckolake tables
+	@echo 'next: $(PATH_HINT)'
+	@echo '      geckolake sql "SELECT coin_id, date, close FROM gold.coin_daily ORDER BY date DESC LIMIT 5"'
 
-demo: setup ## the whole pipeline offline, against the built-in simulator
+demo: setup ## the whole pipeline offline, against the built-in simulator, into ./demo-lake
 	$(BIN)/geckolake demo
+	@echo 'next: $(PATH_HINT)'
+	@echo '      geckolake --lake demo-lake sql "SELECT coin_id, date, close FROM gold.coin_daily ORDER BY date DESC LIMIT 5"'
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -37,6 +37,24 @@ def test_demo_needs_no_configuration(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "bitcoin" in proc.stdout
     assert (tmp_path / "demo-lake" / "catalog.db").is_file()
+    _readme_examples_run_as_written(tmp_path, env)
+
+
+def _readme_examples_run_as_written(folder: Path, env: dict[str, str]) -> None:
+    """The README's example block after `make demo`, line by line in a shell with .venv/bin on PATH."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("After `make demo`", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 3
+    shell_env = {**env, "PATH": f"{Path(GECKOLAKE[0]).parent}:{env.get('PATH', '')}"}
+    for line in lines:
+        ran = subprocess.run(
+            ["bash", "-c", line], cwd=folder, env=shell_env, capture_output=True, text=True, timeout=120
+        )
+        assert ran.returncode == 0, f"{line}\n{ran.stdout}\n{ran.stderr}"
+        if "--output" not in line:
+            assert "bitcoin" in ran.stdout or "healthy" in ran.stdout, f"{line} printed no result:\n{ran.stdout}"
+    assert (folder / "bitcoin.parquet").stat().st_size > 0
 
 
 def test_help_is_fast_and_lists_every_command() -> None:
