@@ -6,9 +6,7 @@ Figures marked ≈ on CoinGecko's pricing page are defaults here, overridable fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-PlanName = Literal["public", "demo", "analyst", "lite", "pro", "enterprise"]
 PLAN_NAMES: tuple[str, ...] = ("public", "demo", "analyst", "lite", "pro", "enterprise")
 
 PUBLIC_BASE_URL = "https://api.coingecko.com/api/v3"
