@@ -29,7 +29,7 @@ def publish(run: Run) -> None:
         report = run_checks(lake, context_from(s, run_id=run.run_id, run_rows=result.rows))
         record_results(lake, report, run.run_id)
         task.rows_in, task.rows_out = len(report.results), len(report.failures)
-    result.checks_failed = [f"{r.label} [{r.severity}]" for r in report.failures]
+    result.checks_failed = report.failing  # "table.check (severity)", errors first
     gated = bool(s.quality.gate and report.blocking)
     to_send: list[Alert | None] = [alerts.check_failed(report, run.run_id, gated=gated)]
     if gated:

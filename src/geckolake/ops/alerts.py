@@ -157,7 +157,7 @@ def check_failed(report: CheckReport, run_id: str | None, *, gated: bool) -> Ale
         return None
     labels = [r.label for r in bad]
     title = "gold not published: data-quality checks failed" if gated else "data-quality checks failed"
-    text = "\n".join(f"• {r.label}: {r.detail}" for r in bad[:20])
+    text = "\n".join(f"• {r.tagged}: {r.detail}" for r in bad[:20])
     fields = {"run": run_id or "-", "failing checks": str(len(bad))}
     if gated:
         fields["gold"] = "kept at its last good snapshot"

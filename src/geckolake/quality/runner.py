@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# how failing checks are listed: the ones that gate and alert first
+_SEVERITY_ORDER: dict[str, int] = {"error": 0, "warn": 1}
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -40,7 +43,17 @@ class CheckResult:
 
     @property
     def label(self) -> str:
+        """``table.check``, e.g. ``silver.price_history.freshness``."""
         return f"{self.table}.{self.name}"
+
+    @property
+    def tagged(self) -> str:
+        """``table.check (severity)``: the label as run output and alerts show it.
+
+        Parentheses, not brackets: the CLI prints through Rich, which takes ``[warn]`` for
+        markup and drops it, leaving a stray space.
+        """
+        return f"{self.label} ({self.severity})"
 
     @property
     def blocks(self) -> bool:
@@ -61,7 +74,14 @@ class CheckReport:
 
     @property
     def failures(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed]
+        """The failing checks, errors first, then warnings (declaration order within each)."""
+        bad = [r for r in self.results if not r.passed]
+        return sorted(bad, key=lambda r: _SEVERITY_ORDER.get(r.severity, len(_SEVERITY_ORDER)))
+
+    @property
+    def failing(self) -> list[str]:
+        """Each failing check as ``table.check (severity)``, errors first (a run's ``checks_failed``)."""
+        return [r.tagged for r in self.failures]
 
     @property
     def blocking(self) -> list[CheckResult]:
@@ -72,7 +92,7 @@ class CheckReport:
         bad = self.failures
         if not bad:
             return f"all {len(self.results)} checks passed"
-        return "; ".join(f"{r.label} [{r.severity}]: {r.detail}" for r in bad)
+        return "; ".join(f"{r.tagged}: {r.detail}" for r in bad)
 
 
 def context_from(
