@@ -288,8 +288,8 @@ class Run:
                 assert parsed.quarantine is not None
                 quarantine.append(parsed.quarantine)
                 self.result.quarantined += parsed.quarantine.num_rows
-            outcome = "ok" if parsed.ok else "quarantined"
-            manifest.append(self._manifest_row(item.request, item.seq, outcome, resp, raw, None))
+            # ok | incomplete (schema drift: a part missing) | quarantined; only ok counts as done
+            manifest.append(self._manifest_row(item.request, item.seq, parsed.outcome, resp, raw, parsed.problem))
         for f in failed:
             manifest.append(self._manifest_row(f.request, f.seq, "failed", None, None, f.error))
         bronze = {name: pa.concat_tables(parts, promote_options="default") for name, parts in tables.items()}
@@ -299,6 +299,8 @@ class Run:
             report = apply_batch(lake, bronze, q)
             for name, n in report.rows.items():
                 self.result.rows[name] = self.result.rows.get(name, 0) + n
+            for name, n in report.filtered.items():  # bronze rows a silver model's rule left out
+                self.result.rows[f"filtered.{name}"] = self.result.rows.get(f"filtered.{name}", 0) + n
             landed_rows = sum(report.rows.values())
             if report.first_day is not None:
                 self._analytics_since = min(report.first_day, self._analytics_since or report.first_day)
@@ -313,7 +315,7 @@ class Run:
         outcome: str,
         resp: ApiResponse | None,
         raw: RawFile | None,
-        error: GeckolakeError | None,
+        error: GeckolakeError | str | None,
     ) -> dict[str, Any]:
         status = resp.status if resp else getattr(error, "status", None)
         return {

@@ -1,7 +1,11 @@
 """The planner: the minimal list of calls that brings the lake to what the settings ask for.
 
-State comes from the lake itself (``silver.price_history`` and ``ops.raw_manifest``), never from a
-separate state file, so it cannot drift from the data.
+State comes from the lake itself (``silver.price_history``, ``silver.coins`` and ``ops.raw_manifest``),
+never from a separate state file, so it cannot drift from the data. The manifest alone never makes
+data count as held: a call counts as done only when its outcome is ``ok`` (a body with a part
+missing is ``incomplete``, an unusable one ``quarantined``: both are asked for again), and what a
+call brought counts only while silver holds it (a replay killed after dropping the tables, or the
+quality gate rolling silver back, leaves the manifest saying "fetched").
 
 Rules (see docs/planner.md for the derivation of the minimum):
 - markets: ``ceil(N / 250)`` pages, ``per_page`` spread evenly so no coin beyond N is fetched.
@@ -12,7 +16,8 @@ Rules (see docs/planner.md for the derivation of the minimum):
   hourly prices, so chart calls are needed only beyond 7 days; windows are kept ≥ 2 days so that
   CoinGecko answers hourly, not 5-minutely.
 - extras: ``/global``, ``/coins/categories`` and ``/search/trending`` every run (they are
-  snapshots); ``/coins/list`` once per UTC day.
+  snapshots); ``/coins/list`` once per UTC day: the day of the latest complete list (manifest
+  outcome ``ok``) that ``silver.coins`` holds (a list fetch at or after it reached silver).
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ class LakeState:
     daily_from: dict[str, datetime] = field(default_factory=dict)  # earliest start fetched successfully
     hourly_end: dict[str, datetime] = field(default_factory=dict)
     hourly_from: dict[str, datetime] = field(default_factory=dict)
-    coins_list_day: datetime | None = None  # day of the last successful /coins/list
+    coins_list_day: datetime | None = None  # day of the latest complete /coins/list silver holds
     top_coins: list[str] = field(default_factory=list)  # latest known market-cap order
 
 
@@ -83,8 +88,11 @@ def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
             start = datetime.fromtimestamp(int(start_s), UTC)
             if coin not in target or start < target[coin]:
                 target[coin] = start
+        # The latest complete list silver has taken in: a list fetch at least as recent is in
+        # silver.coins (each listed coin keeps the fetch time of its latest list row).
         (last_list,) = con.execute(
-            "SELECT max(fetched_at) FROM ops.raw_manifest WHERE outcome = 'ok' AND endpoint = 'coins_list'"
+            "SELECT max(fetched_at) FROM ops.raw_manifest WHERE outcome = 'ok' AND endpoint = 'coins_list' "
+            "AND fetched_at <= (SELECT max(_platforms_fetched_at) FROM silver.coins)"
         ).fetchone() or (None,)
         if last_list is not None:
             state.coins_list_day = floor_day(last_list)

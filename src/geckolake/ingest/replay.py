@@ -222,10 +222,13 @@ def _with_lineage(table: pa.Table, files: Sequence[_File], rows: list[int]) -> p
 
 
 def _landed_files(lake: Lake) -> list[_File]:
-    """Every landed file of the manifest (ok or quarantined, with a raw path), in fetch order."""
+    """Every landed file of the manifest (ok, incomplete or quarantined, with a raw path), in fetch order."""
     manifest = lake.read("ops.raw_manifest", columns=_MANIFEST_COLUMNS)
     landed = manifest.filter(
-        pc.and_(pc.is_in(manifest["outcome"], pa.array(["ok", "quarantined"])), pc.is_valid(manifest["raw_path"]))
+        pc.and_(
+            pc.is_in(manifest["outcome"], pa.array(["ok", "incomplete", "quarantined"])),
+            pc.is_valid(manifest["raw_path"]),
+        )
     )
     landed = landed.filter(pc.not_equal(landed["raw_path"], ""))
     landed = landed.sort_by([("fetched_at", "ascending"), ("run_id", "ascending"), ("seq", "ascending")])
@@ -329,6 +332,7 @@ def replay(
     result.gated_runs = _gated_runs(lake)
     report = rebuild_all(lake, exclude_runs=result.gated_runs)
     result.rows = dict(report.rows)
+    result.rows.update({f"filtered.{name}": n for name, n in report.filtered.items()})
     result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings()))
     result.seconds = time.perf_counter() - started
     return result

@@ -4,6 +4,11 @@ Key ``(coin_id, vs_currency, last_updated_at)``: every distinct price point Coin
 kept, and per key the latest fetch wins. A merge takes every bronze row fetched at or after the
 newest fetch silver already holds, so a poll killed between its bronze and silver commits is
 completed by the next merge. A rebuild (replay) gives the same content from all of bronze.
+
+A bronze row without ``last_updated_at`` has no key: it stays in bronze and is counted as filtered
+(``TransformReport.filtered``). The parser only lets such rows through for a request that did not
+ask for the time (``include_last_updated_at``); when the request asked, a quote without it is
+schema drift and is quarantined instead.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from geckolake.lake.duckdb_access import new_duckdb
 from geckolake.lake.sql import quote_literal
 
 if TYPE_CHECKING:
+    import duckdb
+
     from geckolake.lake.catalog import Lake
+    from geckolake.transform.report import TransformReport
 
 BRONZE = "bronze.simple_price"
 SILVER = "silver.live_prices"
@@ -28,6 +36,7 @@ KEY = ("coin_id", "vs_currency", "last_updated_at")
 # silver partitions (UTC days) searched for the newest fetch already merged
 _RECENT_DAYS = 2
 
+_KEYED = "coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL"
 _ORDER = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
 _DEDUP = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {_ORDER}) = 1"
 
@@ -51,23 +60,31 @@ def _select(source: str, where: str = "") -> str:
     return (
         "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
         f"utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM {source} "
-        f"WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL {where} {_DEDUP}"
+        f"WHERE {_KEYED} {where} {_DEDUP}"
     )
+
+
+def _unkeyed(con: duckdb.DuckDBPyConnection, source: str, where: str = "") -> int:
+    """Bronze rows of ``source`` (matching ``where``) without a key: they cannot reach silver."""
+    row = con.execute(f"SELECT count(*) FROM {source} WHERE NOT ({_KEYED}) {where}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _midnight(day: date) -> str:
     return quote_literal(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
-def rebuild_live_prices(lake: Lake) -> int:
+def rebuild_live_prices(lake: Lake, report: TransformReport | None = None) -> int:
     """Recompute ``silver.live_prices`` from all of ``bronze.simple_price`` in one commit (replay).
 
     Same content as the polls' merges (same key, same winner per key). Bronze is read a month of
     ``last_updated_at`` at a time, so memory stays bounded however long the polls have run.
-    Returns the rows written.
+    Returns the rows written; bronze rows without a key are counted in ``report.filtered``.
     """
     con = lake.connect_duckdb()
     try:
+        if report is not None:
+            report.count_filtered(SILVER, _unkeyed(con, BRONZE))
         months = [
             r[0]
             for r in con.execute(
@@ -92,11 +109,12 @@ def rebuild_live_prices(lake: Lake) -> int:
     return written
 
 
-def merge_live_prices(lake: Lake) -> int:
+def merge_live_prices(lake: Lake, report: TransformReport | None = None) -> int:
     """Merge bronze rows fetched at or after silver's newest fetch into ``silver.live_prices``.
 
     Per key the latest fetch wins; the touched day partitions are overwritten in one commit.
-    Returns the number of distinct keys merged.
+    Returns the number of distinct keys merged. Bronze rows without a key fetched after silver's
+    newest fetch (the ones this merge is the first to see) are counted in ``report.filtered``.
     """
     since = _newest_merged_fetch(lake)
     bronze = lake.read(BRONZE) if since is None else lake.read(BRONZE, f"_fetched_at >= '{since.isoformat()}'")
@@ -106,6 +124,9 @@ def merge_live_prices(lake: Lake) -> int:
     con = new_duckdb()
     try:
         con.register("b", bronze)
+        if report is not None:
+            newer = "" if since is None else f"AND _fetched_at > {quote_literal(since)}"
+            report.count_filtered(SILVER, _unkeyed(con, "b", newer))
         batch = con.sql(_select("b")).to_arrow_table()
         if not batch.num_rows:
             return 0

@@ -38,6 +38,40 @@ SILVER_INPUTS: tuple[str, ...] = (
 PARTITIONED_SILVER: tuple[str, ...] = ("market_snapshots", "price_history", "sparkline_prices")
 # Small silver tables merged by key and rewritten whole.
 KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories")
+# How many bronze units each silver model reads (a unit: a row; for sparklines, one price of a row's
+# sparkline) and how many of them its rule keeps. Every unit either becomes a candidate row (then
+# one per key survives the merge) or is left out by the rule stated in the model's header, and is
+# counted in ``TransformReport.filtered``. The stage models are counted over their own SQL; coins and
+# trending merge with ``existing``, so their (parser-guaranteed) conditions are restated here.
+_UNITS: dict[str, str] = {
+    "price_history": "SELECT count(*) FROM bronze_market_chart",
+    "market_snapshots": "SELECT count(*) FROM bronze_coins_markets",
+    "sparkline_prices": "SELECT coalesce(sum(len(sparkline_7d)), 0) FROM bronze_coins_markets",
+    "global_market": "SELECT count(*) FROM bronze_global_market",
+    "categories": "SELECT count(*) FROM bronze_categories",
+    "coins": "SELECT (SELECT count(*) FROM bronze_coins_markets) + (SELECT count(*) FROM bronze_coins_list)",
+    "trending": "SELECT count(*) FROM bronze_trending",
+}
+_KEPT: dict[str, str] = {
+    "coins": (
+        "SELECT (SELECT count(*) FROM bronze_coins_markets WHERE coin_id IS NOT NULL) "
+        "+ (SELECT count(*) FROM bronze_coins_list WHERE coin_id IS NOT NULL)"
+    ),
+    "trending": (
+        "SELECT count(*) FROM bronze_trending "
+        "WHERE item_type IS NOT NULL AND item_id IS NOT NULL AND _fetched_at IS NOT NULL"
+    ),
+}
+
+
+def count_filtered(con: duckdb.DuckDBPyConnection, model: str, kept: int | None = None) -> int:
+    """Bronze units of silver ``model`` that its rule leaves out (``kept``: its candidate rows, when
+    the caller counted them already)."""
+    total = (con.execute(_UNITS[model]).fetchone() or (0,))[0]
+    if kept is None:
+        sql = _KEPT.get(model) or f"SELECT count(*) FROM ({load_sql('silver', model)})"
+        kept = (con.execute(sql).fetchone() or (0,))[0]
+    return int(total) - int(kept)
 
 
 def merge_silver(
@@ -63,6 +97,7 @@ def merge_silver(
         schema = lake.arrow_schema(name)
         batch = dedup(con, load_sql("silver", model), tdef.key, schema)
         report.rows[name] = batch.num_rows
+        report.count_filtered(name, count_filtered(con, model))
         out[model] = batch
         if not incremental:
             lake.replace(name, batch)
@@ -81,6 +116,7 @@ def merge_silver(
         report.rewritten[name] = merged.num_rows
     for model in ("coins", "trending"):
         name = f"silver.{model}"
+        report.count_filtered(name, count_filtered(con, model))
         schema = lake.arrow_schema(name)
         existing = lake.read(name) if incremental else schema.empty_table()
         con.register("existing", existing)

@@ -17,4 +17,3 @@ Layer = Literal["silver", "gold"]
 def load_sql(layer: Layer, model: str) -> str:
     """The text of model ``model`` of ``layer`` (e.g. ``load_sql("silver", "price_history")``)."""
     return resources.files(f"geckolake.transform.{layer}").joinpath(f"{model}.sql").read_text("utf-8")
-

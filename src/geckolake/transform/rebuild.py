@@ -23,7 +23,7 @@ from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
 from geckolake.lake.tables import all_tables
 from geckolake.lake.write import conform
 from geckolake.transform.live_prices import rebuild_live_prices
-from geckolake.transform.merge import SILVER_INPUTS, dedup, merge_silver
+from geckolake.transform.merge import SILVER_INPUTS, count_filtered, dedup, merge_silver
 from geckolake.transform.models import load_sql
 from geckolake.transform.recovery import log_merged
 from geckolake.transform.report import TransformReport
@@ -86,14 +86,14 @@ def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = ()) -> TransformR
     finally:
         con.close()
     for name, rebuild in _rebuilt_elsewhere().items():
-        report.rows[name] = report.rewritten[name] = rebuild(lake)
+        report.rows[name] = report.rewritten[name] = rebuild(lake, report)
     log_merged(lake, "rebuild")
     report.seconds = time.perf_counter() - started
     log.info("rebuilt silver and gold in %.2fs: %s", report.seconds, report.rows)
     return report
 
 
-def _rebuilt_elsewhere() -> dict[str, Callable[[Lake], int]]:
+def _rebuilt_elsewhere() -> dict[str, Callable[[Lake, TransformReport], int]]:
     """Silver tables fed by their own job (not by a run's batches), each with its from-bronze rebuild.
 
     ``silver.live_prices`` (from ``bronze.simple_price``) is merged by the prices poll, not by
@@ -150,6 +150,7 @@ def _rebuild_price_history(
         f"SELECT strftime(m, '%Y-%m'), coin_id, count(*) FROM (SELECT date_trunc('month', utc_date(ts)) AS m, "
         f"coin_id FROM ({stage})) GROUP BY m, coin_id ORDER BY m, coin_id"
     ).fetchall()
+    report.count_filtered("silver.price_history", count_filtered(con, "price_history", sum(n for *_, n in counts)))
     snapshot_months = pc.unique(pc.strftime(snapshots["snapshot_ts"], "%Y-%m")).to_pylist()
     encoded = _lineage_enums(con, "bronze_market_chart")
     report.rows["silver.price_history"] = 0

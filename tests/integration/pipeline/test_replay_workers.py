@@ -51,7 +51,13 @@ def _bodies() -> list[tuple[ApiRequest, bytes]]:
         (bad, b'{"error": "coin not found"}'),
         (bad, orjson.dumps(with_string)),
         (bad, orjson.dumps(with_dupes)),
-        (bad, orjson.dumps({"prices": [[start * 1000, 1.0]], "market_caps": [], "total_volumes": [[0, None]]})),
+        # misaligned series (joined by timestamp) with a null value
+        (
+            bad,
+            orjson.dumps(
+                {"prices": [[start * 1000, 1.0]], "market_caps": [[start * 1000, 5.0]], "total_volumes": [[0, None]]}
+            ),
+        ),
     ]
     for path in recorded_files("market_chart"):
         # No granularity: inferred from the span (or the data), as for an old manifest row.

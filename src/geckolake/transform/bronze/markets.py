@@ -13,6 +13,7 @@ from geckolake.transform.bronze.coerce import (
     to_int,
     to_str,
 )
+from geckolake.transform.bronze.required import MARKETS_REQUIRED, absent, markets_documented, require
 from geckolake.transform.bronze.result import Quarantine, RowBuilder
 
 _FLOATS = (
@@ -69,10 +70,12 @@ def market_row(record: Any, vs_currency: str | None, page: int | None, position:
     """One coin of a markets page as a bronze row.
 
     Raises:
-        RecordError: no id, no last_updated, or a field that cannot be read.
+        MissingPart: a required field (id, last_updated, current_price) is absent (schema drift).
+        RecordError: a null id or last_updated, or a field that cannot be read.
     """
     if not isinstance(record, dict):
         raise RecordError(f"expected a coin object, got {shape_name(record)}")
+    require(record, MARKETS_REQUIRED)
     coin_id = to_str(record.get("id"), "id")
     if not coin_id:
         raise RecordError("missing id")
@@ -116,9 +119,12 @@ def parse_markets(request: ApiRequest, data: Any, rows: RowBuilder, quarantine: 
         raise BodyError(f"expected a list of coins, got {shape_name(data)}")
     vs_currency = request.vs_currency or request.params_dict.get("vs_currency")
     page = _page(request)
+    documented = markets_documented(request)
     for position, record in enumerate(data):
         try:
             rows.add(market_row(record, vs_currency, page, position))
         except RecordError as e:
             coin_id = record.get("id") if isinstance(record, dict) else None
-            quarantine.add(str(e), record, coin_id=coin_id)
+            quarantine.reject(e, record, coin_id=coin_id)
+            continue
+        quarantine.lacks(absent(record, documented))

@@ -19,6 +19,7 @@ from geckolake.lake.bronze import BRONZE_SCHEMAS
 from geckolake.lake.lineage import Lineage
 from geckolake.transform.bronze import market_chart, markets, reference
 from geckolake.transform.bronze.body import BodyError, api_error_message, parse_body_json
+from geckolake.transform.bronze.required import MissingBodyPart, missing_series
 from geckolake.transform.bronze.result import (
     ParseResult,
     Quarantine,
@@ -73,6 +74,7 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
     try:
         fast = market_chart.read_series_fast(body) if request.endpoint in _CHART_ENDPOINTS else None
         if fast is not None:
+            _require_series({name: len(ts) for name, (ts, _) in zip(market_chart.SERIES, fast, strict=True)})
             chart = market_chart.chart_from_series(fast, quarantine)
             return _result(table, _chart_table(request, chart, lineage), quarantine, lineage)
         data = parse_body_json(body, pause_gc=request.endpoint in _CHART_ENDPOINTS)
@@ -92,18 +94,45 @@ def parse(request: ApiRequest, body: bytes, lineage: Lineage) -> ParseResult:
         log.warning("unusable %s body %s: %s", request.endpoint, lineage.raw_path, reason)
         whole = Quarantine(request.endpoint, default_coin_id=coin_id)
         whole.add(reason, whole_body=True)
-        return ParseResult({table: _empty(table, lineage)}, whole.to_table(lineage), ok=False, points=0)
+        parts = e.parts if isinstance(e, MissingBodyPart) else ()
+        return ParseResult(
+            {table: _empty(table, lineage)},
+            whole.to_table(lineage),
+            ok=False,
+            points=0,
+            missing=dict.fromkeys(parts, 1),
+            required_missing=parts,
+            reason=reason,
+        )
     return _result(table, result_table, quarantine, lineage)
 
 
 def _result(table: str, result_table: pa.Table, quarantine: Quarantine, lineage: Lineage) -> ParseResult:
     if len(quarantine):
         log.info("%d record(s) of %s quarantined", len(quarantine), lineage.raw_path)
-    return ParseResult({table: result_table}, quarantine.to_table(lineage), ok=True, points=result_table.num_rows)
+    if quarantine.missing:
+        log.warning("schema drift in %s: %s", lineage.raw_path, quarantine.missing)
+    return ParseResult(
+        {table: result_table},
+        quarantine.to_table(lineage),
+        ok=True,
+        points=result_table.num_rows,
+        missing=dict(quarantine.missing),
+        required_missing=tuple(p for p in quarantine.missing if p in quarantine.required),
+    )
+
+
+def _require_series(lengths: dict[str, int | None]) -> None:
+    """Raises: MissingBodyPart when a chart series is absent, or empty while another has points."""
+    gone = missing_series(lengths)
+    if gone:
+        raise MissingBodyPart(*gone)
 
 
 def _parse_chart(request: ApiRequest, data: Any, quarantine: Quarantine, lineage: Lineage) -> pa.Table:
-    return _chart_table(request, market_chart.parse_chart(data, quarantine), lineage)
+    chart = market_chart.parse_chart(data, quarantine)  # first: it names a body of the wrong shape
+    _require_series({name: len(v) if isinstance(v := data.get(name), list) else None for name in market_chart.SERIES})
+    return _chart_table(request, chart, lineage)
 
 
 def _chart_table(request: ApiRequest, chart: market_chart.ChartColumns, lineage: Lineage) -> pa.Table:

@@ -17,6 +17,18 @@ from geckolake.transform.bronze.coerce import (
     to_str,
     to_str_list,
 )
+from geckolake.transform.bronze.required import (
+    CATEGORY_DOCUMENTED,
+    CATEGORY_REQUIRED,
+    COINS_LIST_REQUIRED,
+    GLOBAL_DOCUMENTED,
+    GLOBAL_REQUIRED,
+    SIMPLE_PRICE_FLAGS,
+    MissingPart,
+    absent,
+    asked,
+    require,
+)
 from geckolake.transform.bronze.result import Quarantine, RowBuilder
 
 
@@ -26,13 +38,19 @@ def _object(record: Any, what: str) -> dict[str, Any]:
     return record
 
 
-def _each(records: list[Any], rows: RowBuilder, quarantine: Quarantine, make: Any, id_key: str = "id") -> None:
+def _each(
+    records: list[Any], rows: RowBuilder, quarantine: Quarantine, make: Any, documented: tuple[str, ...] = ()
+) -> None:
+    """One row per record; a bad record is quarantined, a record lacking ``documented`` fields lands."""
     for position, record in enumerate(records):
         try:
             rows.add(make(record, position))
         except RecordError as e:
-            coin_id = record.get(id_key) if isinstance(record, dict) else None
-            quarantine.add(str(e), record, coin_id=coin_id if isinstance(coin_id, str) else None)
+            coin_id = record.get("id") if isinstance(record, dict) else None
+            quarantine.reject(e, record, coin_id=coin_id if isinstance(coin_id, str) else None)
+            continue
+        if documented:
+            quarantine.lacks(absent(record, documented))
 
 
 # --- /global -------------------------------------------------------------------------------------
@@ -42,9 +60,11 @@ def global_row(data: Any) -> dict[str, Any]:
     """The ``data`` block of ``/global`` as a row.
 
     Raises:
+        MissingPart: ``updated_at`` (the row's key) is absent.
         RecordError: a field cannot be read.
     """
     data = _object(data, "a global-data")
+    require(data, GLOBAL_REQUIRED)
     row: dict[str, Any] = {
         name: to_int(data.get(name), name)
         for name in ("active_cryptocurrencies", "upcoming_icos", "ongoing_icos", "ended_icos", "markets")
@@ -64,15 +84,18 @@ def parse_global(request: ApiRequest, body: Any, rows: RowBuilder, quarantine: Q
     try:
         rows.add(global_row(body["data"]))
     except RecordError as e:
-        quarantine.add(str(e), body["data"])
+        quarantine.reject(e, body["data"])
+        return
+    quarantine.lacks(absent(body["data"], GLOBAL_DOCUMENTED))
 
 
 # --- /coins/categories ---------------------------------------------------------------------------
 
 
 def category_row(record: Any, position: int) -> dict[str, Any]:
-    """Raises: RecordError for a category without id or with an unreadable field."""
+    """Raises: MissingPart without id or updated_at (the key); RecordError for an unreadable field."""
     record = _object(record, "a category")
+    require(record, CATEGORY_REQUIRED)
     category_id = to_str(record.get("id"), "id")
     if not category_id:
         raise RecordError("missing id")
@@ -94,7 +117,7 @@ def parse_categories(request: ApiRequest, body: Any, rows: RowBuilder, quarantin
     """Raises: BodyError when the body is not a list."""
     if not isinstance(body, list):
         raise BodyError(f"expected a list of categories, got {shape_name(body)}")
-    _each(body, rows, quarantine, category_row)
+    _each(body, rows, quarantine, category_row, CATEGORY_DOCUMENTED)
 
 
 # --- /search/trending ----------------------------------------------------------------------------
@@ -218,8 +241,9 @@ def parse_trending(request: ApiRequest, body: Any, rows: RowBuilder, quarantine:
 
 
 def coins_list_row(record: Any, position: int) -> dict[str, Any]:
-    """Raises: RecordError for a coin without id or with unreadable platforms."""
+    """Raises: MissingPart without id, symbol or name; RecordError for unreadable platforms."""
     record = _object(record, "a coin")
+    require(record, COINS_LIST_REQUIRED)
     platforms = record.get("platforms")
     if platforms is not None:
         if not isinstance(platforms, dict):
@@ -237,7 +261,7 @@ def parse_coins_list(request: ApiRequest, body: Any, rows: RowBuilder, quarantin
     """Raises: BodyError when the body is not a list."""
     if not isinstance(body, list):
         raise BodyError(f"expected a list of coins, got {shape_name(body)}")
-    _each(body, rows, quarantine, coins_list_row)
+    _each(body, rows, quarantine, coins_list_row, ("platforms",) if asked(request, "include_platform") else ())
 
 
 # --- /simple/price -------------------------------------------------------------------------------
@@ -245,24 +269,32 @@ def parse_coins_list(request: ApiRequest, body: Any, rows: RowBuilder, quarantin
 _SUFFIXES = (("_market_cap", "market_cap"), ("_24h_vol", "vol_24h"), ("_24h_change", "change_24h"))
 
 
-def simple_price_rows(coin_id: str, quotes: Any) -> list[dict[str, Any]]:
-    """``{"usd": 1, "usd_market_cap": ..., "last_updated_at": ...}`` → one row per vs currency.
+def simple_price_rows(request: ApiRequest, coin_id: str, quotes: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """``{"usd": 1, "usd_market_cap": ..., "last_updated_at": ...}`` → one row per vs currency, and the
+    fields the request asked for (``include_*=true``) that the quotes lack (they land as null).
     An empty object (CoinGecko's answer for an unknown vs currency) gives no rows.
 
     Raises:
+        MissingPart: a currency's price, or ``last_updated_at`` when the request asked for it (the
+            key of ``silver.live_prices``), is absent.
         RecordError: the quotes are not an object or a value cannot be read.
     """
     quotes = _object(quotes, "a price")
     derived = {key + suffix for key in quotes for suffix, _ in _SUFFIXES}
     currencies = [k for k in quotes if k != "last_updated_at" and k not in derived]
-    # A currency with only derived fields (price missing) still deserves a row.
-    for key in quotes:
-        for suffix, _ in _SUFFIXES:
-            base = key[: -len(suffix)]
-            if key.endswith(suffix) and base and base not in quotes and base not in currencies:
-                currencies.append(base)
+    # Derived fields of a currency whose price is absent: the price is what a row is for.
+    priceless = sorted(
+        {key[: -len(suffix)] for key in quotes for suffix, _ in _SUFFIXES if key.endswith(suffix)}
+        - set(currencies)
+        - {""}
+    )
+    if priceless:
+        raise MissingPart(*priceless)
+    if quotes and asked(request, "include_last_updated_at") and "last_updated_at" not in quotes:
+        raise MissingPart("last_updated_at")
     updated = epoch_us_from_seconds(quotes.get("last_updated_at"), "last_updated_at")
     rows = []
+    lacking: list[str] = []
     for currency in currencies:
         row: dict[str, Any] = {
             "coin_id": coin_id,
@@ -273,7 +305,8 @@ def simple_price_rows(coin_id: str, quotes: Any) -> list[dict[str, Any]]:
         for suffix, column in _SUFFIXES:
             row[column] = to_float(quotes.get(currency + suffix), currency + suffix)
         rows.append(row)
-    return rows
+        lacking += [currency + suffix for flag, suffix in SIMPLE_PRICE_FLAGS if asked(request, flag)]
+    return rows, absent(quotes, lacking)
 
 
 def parse_simple_price(request: ApiRequest, body: Any, rows: RowBuilder, quarantine: Quarantine) -> None:
@@ -282,9 +315,10 @@ def parse_simple_price(request: ApiRequest, body: Any, rows: RowBuilder, quarant
         raise BodyError(f"expected an object keyed by coin id, got {shape_name(body)}")
     for coin_id, quotes in body.items():
         try:
-            parsed = simple_price_rows(coin_id, quotes)
+            parsed, lacking = simple_price_rows(request, coin_id, quotes)
         except RecordError as e:
-            quarantine.add(str(e), {coin_id: quotes}, coin_id=coin_id)
+            quarantine.reject(e, {coin_id: quotes}, coin_id=coin_id)
             continue
         for row in parsed:
             rows.add(row)
+        quarantine.lacks(lacking)

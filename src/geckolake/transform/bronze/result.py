@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import pyarrow as pa
 
 from geckolake.lake.bronze import LINEAGE_FIELDS, QUARANTINE_SCHEMA, TS
 from geckolake.lake.lineage import Lineage
-from geckolake.transform.bronze.coerce import datetime_to_us
+from geckolake.transform.bronze.coerce import RecordError, datetime_to_us
+from geckolake.transform.bronze.required import REQUIRED_PREFIX, MissingPart
+
+Outcome = Literal["ok", "incomplete", "quarantined"]
 
 
 @dataclass
@@ -21,13 +24,45 @@ class ParseResult:
     ``tables`` maps a bronze table name to the rows from this body (schema exactly
     ``BRONZE_SCHEMAS[name]``); the endpoint's table is always present, possibly empty.
     ``quarantine`` holds rejected records (or the whole body) with ``QUARANTINE_SCHEMA``, or None.
-    ``ok`` is False when the whole body was unusable. ``points`` counts the rows parsed.
+    ``ok`` is False when the whole body was unusable (``reason`` says why). ``points`` counts the
+    rows parsed. ``missing``: each required or documented part the body lacked (schema drift,
+    :mod:`~geckolake.transform.bronze.required`) → how many records lacked it (1 for a part of the
+    body); ``required_missing`` names the required ones (their records, or the body, are quarantined).
     """
 
     tables: dict[str, pa.Table]
     quarantine: pa.Table | None = None
     ok: bool = True
     points: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    required_missing: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """The call's outcome in ``ops.raw_manifest``: ``quarantined`` (the whole body is unusable),
+        ``incomplete`` (the body lacked a required or documented part), else ``ok``. Only ``ok``
+        calls count as done for the planner."""
+        if not self.ok:
+            return "quarantined"
+        return "incomplete" if self.missing else "ok"
+
+    @property
+    def problem(self) -> str | None:
+        """Why the call is not ``ok`` (the manifest's ``error``): the whole-body reason, or the
+        missing parts, required first (``missing required: current_price (1 record); missing: …``)."""
+        if not self.ok:
+            return self.reason
+        if not self.missing:
+            return None
+        required = [p for p in self.missing if p in self.required_missing]
+        documented = [p for p in self.missing if p not in self.required_missing]
+        parts = [
+            prefix + ", ".join(f"{p} ({self.missing[p]} record{'s' * (self.missing[p] != 1)})" for p in names)
+            for prefix, names in ((REQUIRED_PREFIX, required), ("missing: ", documented))
+            if names
+        ]
+        return "; ".join(parts)
 
 
 @dataclass
@@ -39,12 +74,27 @@ class Quarantine:
     reasons: list[str] = field(default_factory=list)
     records: list[str | None] = field(default_factory=list)
     coin_ids: list[str | None] = field(default_factory=list)
+    missing: dict[str, int] = field(default_factory=dict)  # part → records of the body that lacked it
+    required: set[str] = field(default_factory=set)  # the required parts among them
 
     def add(self, reason: str, record: Any = None, *, whole_body: bool = False, coin_id: Any = None) -> None:
         self.reasons.append(reason)
         self.records.append(None if whole_body else dump_json(record))
         cid = coin_id if isinstance(coin_id, str) and coin_id else self.default_coin_id
         self.coin_ids.append(cid)
+
+    def reject(self, error: RecordError, record: Any, *, coin_id: Any = None) -> None:
+        """Quarantine ``record`` for ``error``; a missing required field is also counted as missing."""
+        if isinstance(error, MissingPart):
+            self.lacks(error.parts, required=True)
+        self.add(str(error), record, coin_id=coin_id)
+
+    def lacks(self, parts: Iterable[str], *, required: bool = False) -> None:
+        """One record lacked ``parts`` (schema drift)."""
+        for part in parts:
+            self.missing[part] = self.missing.get(part, 0) + 1
+            if required:
+                self.required.add(part)
 
     def __len__(self) -> int:
         return len(self.reasons)

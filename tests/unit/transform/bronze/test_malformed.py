@@ -88,14 +88,14 @@ def test_chart_null_value_kept_and_bad_points_quarantined() -> None:
     body = {
         "prices": [[1_700_000_000_000, 1.0], [1_700_086_400_000, None], [-5, 2.0], [1_700_172_800_000, "x"]],
         "market_caps": [[1_700_000_000_000, 10], [1_700_086_400_000, 20]],
-        "total_volumes": [],
+        "total_volumes": [[1_700_000_000_000, None], [1_700_086_400_000, 5]],
     }
     result = parse(CHART, orjson.dumps(body), LINEAGE)
-    assert result.ok
+    assert result.ok and result.outcome == "ok"
     rows = result.tables["market_chart"].to_pylist()
     assert [r["price"] for r in rows] == [1.0, None]
     assert [r["market_cap"] for r in rows] == [10.0, 20.0]
-    assert [r["total_volume"] for r in rows] == [None, None]
+    assert [r["total_volume"] for r in rows] == [None, 5.0]
     assert [r["is_last"] for r in rows] == [False, True]
     reasons = _reasons(result)
     assert reasons[0] == "prices[2]: timestamp -5 is out of range"
@@ -121,7 +121,7 @@ def test_chart_misaligned_series_join_by_timestamp() -> None:
 
 
 def test_chart_strings_and_exponents_are_coerced() -> None:
-    body = b'{"prices":[[1000,"1.5"],[2000,2e3]],"market_caps":[[1000,1],[2000,2]],"total_volumes":[]}'
+    body = b'{"prices":[[1000,"1.5"],[2000,2e3]],"market_caps":[[1000,1],[2000,2]],"total_volumes":[[1000,3]]}'
     rows = parse(CHART, body, LINEAGE).tables["market_chart"].to_pylist()
     assert [r["price"] for r in rows] == [1.5, 2000.0]
 
@@ -144,7 +144,8 @@ def test_unusable_chart_body(body: bytes, reason: str) -> None:
 def test_granularity_inferred_from_params() -> None:
     def gran(params: tuple[tuple[str, str], ...]) -> str | None:
         request = ApiRequest("market_chart_range", "/coins/a%20b/market_chart/range", params)
-        table = parse(request, b'{"prices":[[1000,1]]}', LINEAGE).tables["market_chart"]
+        body = b'{"prices":[[1000,1]],"market_caps":[[1000,2]],"total_volumes":[[1000,3]]}'
+        table = parse(request, body, LINEAGE).tables["market_chart"]
         assert table.column("coin_id").to_pylist() == ["a b"]
         return str(table.column("granularity")[0].as_py())
 
