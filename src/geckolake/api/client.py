@@ -35,6 +35,8 @@ import json
 import logging
 import random
 import re
+import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -243,11 +245,9 @@ class CoinGeckoClient:
 
     def _after_failure(self, req: ApiRequest, error: TransientError, attempt: int) -> float:
         """The wait before the next attempt, or the terminal error (raised ``from error``)."""
-        if isinstance(error, NetworkError) and error.connect:
-            self._last_connect_failure = str(error)
-            if self.breaker.record_failure():
-                self.stats.failed += 1
-                raise self._unreachable() from error
+        if isinstance(error, NetworkError) and error.connect and self.breaker.record_failure():
+            self.stats.failed += 1
+            raise self._unreachable() from error
         cause = str(error)
         if not self.policy.retries(error, attempt):
             self.stats.failed += 1
@@ -348,10 +348,14 @@ class CoinGeckoClient:
         try:
             response = await self._http.get(req.path, params=list(req.params))
         except httpx.HTTPError as e:
-            error = error_for_exception(e, self._safe(_describe(e)), endpoint=req.endpoint)
+            detail = self._safe(_describe(e))
+            error = error_for_exception(e, detail, endpoint=req.endpoint)
             if isinstance(error, NetworkError):
                 self.stats.timeouts += error.timeout
                 self.stats.connect_failures += error.connect
+                if error.connect:
+                    self._last_connect_failure = detail
+                    self.limiter.refund()  # the server never saw this call
             raise error from e
         self.breaker.record_answer()
         elapsed_ms = (self._clock() - started) * 1000.0
@@ -365,7 +369,7 @@ class CoinGeckoClient:
         if 200 <= status < 300:
             if _is_short(response, body):
                 raise NetworkError("body shorter than its Content-Length", endpoint=req.endpoint)
-            self.limiter.on_success(started)
+            self.limiter.on_success()
             return ApiResponse(
                 request=req,
                 status=status,
@@ -395,7 +399,7 @@ class CoinGeckoClient:
         return redact(text, [self._api_key])
 
     def _unreachable(self) -> ApiUnreachable:
-        last = f" (last: {self._last_connect_failure})" if self._last_connect_failure else ""
+        last = f" (the last: {self._last_connect_failure})" if self._last_connect_failure else ""
         return ApiUnreachable(
             f"cannot reach the API at {self.host}: {self.breaker.streak} connection attempts in a row failed{last}; "
             "the network or the base URL is the problem",
@@ -468,9 +472,36 @@ class CoinGeckoClient:
 
 
 def _describe(error: httpx.HTTPError) -> str:
-    """``ConnectError: [Errno 111] Connection refused``; the type alone when httpx gives no text."""
-    text = " ".join(str(error).split())
+    """``ConnectError: connection refused``: httpx's type and the root cause in a few words.
+
+    httpx's own text can hide the cause ("All connection attempts failed" for a refusal); the OS
+    error at the bottom of the chain says it.
+    """
+    root = _root_os_error(error)
+    if isinstance(root, ConnectionRefusedError):
+        text = "connection refused"
+    elif isinstance(root, socket.gaierror):
+        text = f"DNS lookup failed: {root.strerror or root}"
+    elif isinstance(root, ssl.SSLError):
+        text = f"TLS handshake failed: {root.reason or root}"
+    elif root is not None and root.strerror:
+        text = root.strerror
+    else:
+        text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _root_os_error(error: BaseException) -> OSError | None:
+    """The deepest OSError in ``error``'s cause/context chain (None if there is none)."""
+    found: OSError | None = None
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            found = current
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def _is_short(response: httpx.Response, body: bytes) -> bool:

@@ -107,7 +107,7 @@ def error_for_exception(error: httpx.HTTPError, detail: str, *, endpoint: str = 
         )
     timeout = isinstance(error, httpx.TimeoutException)
     if isinstance(error, CONNECT_ERRORS):
-        return NetworkError(f"no connection ({detail})", connect=True, timeout=timeout, endpoint=endpoint)
+        return NetworkError(f"cannot connect ({detail})", connect=True, timeout=timeout, endpoint=endpoint)
     if timeout:
         return NetworkError(f"timeout ({detail})", timeout=True, endpoint=endpoint)
     return NetworkError(detail, endpoint=endpoint)

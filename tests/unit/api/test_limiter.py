@@ -137,8 +137,9 @@ def test_429_drops_the_rate_to_what_the_server_let_through() -> None:
     vt = VirtualTime()
     lim = limiter(60_000, vt)
     for _ in range(30):
-        lim.on_success(vt.run(lim.acquire()))
-    lim.on_rate_limited(started_at=vt.now, wait_s=60.0)
+        vt.run(lim.acquire())
+    refused = vt.run(lim.acquire())
+    lim.on_rate_limited(started_at=refused, wait_s=60.0)
     assert lim.rate_per_min == pytest.approx(0.9 * 30, rel=0.01)
     assert lim.paused_until == pytest.approx(vt.now + 60.0)
 
@@ -174,14 +175,27 @@ def test_spent_server_budget_holds_starts_until_its_window_reopens() -> None:
     assert lim.budget is None  # a new window: unknown until the next answer
 
 
-def test_older_news_about_the_same_window_does_not_lower_the_budget() -> None:
+def test_of_two_estimates_for_one_window_the_lower_wins() -> None:
     vt = VirtualTime()
     lim = limiter(60_000, vt)
     for _ in range(4):
         vt.run(lim.acquire())
-    lim.on_quota(seq=4, remaining=20, reset_in_s=30.0)
-    lim.on_quota(seq=1, remaining=21, reset_in_s=30.0)  # arrived late: 21 - 3 = 18 < 20
-    assert lim.budget == 20
+    lim.on_quota(seq=1, remaining=21, reset_in_s=30.0)  # 21 - 3 later starts = 18
+    lim.on_quota(seq=4, remaining=20, reset_in_s=30.0)  # a call before 4 was counted late
+    assert lim.budget == 18
+    lim.on_quota(seq=3, remaining=15, reset_in_s=29.0)  # someone else shares the key: 15 - 1
+    assert lim.budget == 14
+
+
+def test_an_answer_about_a_new_window_replaces_the_budget() -> None:
+    vt = VirtualTime()
+    lim = limiter(60_000, vt)
+    vt.run(lim.acquire())
+    lim.on_quota(seq=1, remaining=2, reset_in_s=10.0)
+    vt.now = 5.0
+    vt.run(lim.acquire())
+    lim.on_quota(seq=2, remaining=29, reset_in_s=60.0)  # the server opened a new window early
+    assert lim.budget == 29
 
 
 @pytest.mark.parametrize(
