@@ -228,3 +228,25 @@ def test_logs_never_contain_the_key(server: ScriptedServer, caplog: pytest.LogCa
         fetch_one(server, endpoints.global_market())
     assert caplog.records
     assert KEY not in caplog.text
+
+
+def test_without_rate_headers_the_first_429_drops_the_rate_to_what_the_server_allows(server: ScriptedServer) -> None:
+    # 300/min enforced as 10 calls per sliding 2 s, with retry-after but no x-ratelimit-* headers;
+    # the client believes 60,000/min. Only the calls already in flight when the first 429 comes
+    # back can be refused (at most `concurrency` of them); after it the client paces near 300/min.
+    server.enforce_rate(limit=10, window_s=2.0)
+    ok = 0
+
+    def on_result(req: ApiRequest, result: ApiResponse | GeckolakeError) -> None:
+        nonlocal ok
+        ok += isinstance(result, ApiResponse)
+
+    async def go() -> CoinGeckoClient:
+        async with client_for(server, retry_policy=None, concurrency=4) as client:
+            await client.fetch_all([endpoints.markets("usd", p) for p in range(1, 61)], on_result)
+            return client
+
+    client = run(go)
+    assert ok == 60
+    assert 1 <= server.rejected == client.stats.rate_limited <= 4 + 1
+    assert 150 <= client.limiter.rate_per_min <= 300

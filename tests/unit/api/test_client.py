@@ -13,7 +13,16 @@ from geckolake.api import endpoints
 from geckolake.api.client import ClientStats, CoinGeckoClient
 from geckolake.api.endpoints import ApiRequest, ApiResponse
 from geckolake.api.plans import PLANS
-from geckolake.errors import ApiError, AuthError, FetchFailed, GeckolakeError, NotFound
+from geckolake.errors import (
+    ApiError,
+    ApiUnreachable,
+    AuthError,
+    ConfigError,
+    FetchFailed,
+    GeckolakeError,
+    NetworkError,
+    NotFound,
+)
 
 KEY = "CG-unitTestKey-5555666677"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -291,3 +300,164 @@ def test_cancellation_of_fetch_all_cancels_workers() -> None:
 
     vt.run(go())
     assert client.stats.calls <= 1
+
+
+def test_fetch_failed_carries_the_last_transient_error_as_its_cause() -> None:
+    vt = VirtualTime()
+    handler, _ = sequence(
+        httpx.Response(503, json={"error": "busy"}),
+        httpx.ReadTimeout("hung"),
+        httpx.RemoteProtocolError("cut short"),
+    )
+    with pytest.raises(FetchFailed) as info:
+        fetch(make(handler, vt, rate_per_min=60_000, max_attempts=3), vt)
+    cause = info.value.__cause__
+    assert isinstance(cause, NetworkError) and not cause.connect and not cause.timeout
+    assert info.value.last_error is cause and cause.endpoint == "global"
+    assert isinstance(cause.__cause__, httpx.RemoteProtocolError)  # translated at the boundary
+
+
+def test_read_timeouts_are_retried_but_never_trip_the_breaker() -> None:
+    vt = VirtualTime()
+    handler, seen = sequence(*[httpx.ReadTimeout("hung")] * 30)
+    results: list[object] = []
+    client = make(handler, vt, rate_per_min=60_000, max_attempts=6)
+
+    async def go() -> None:
+        async with client:
+            await client.fetch_all([endpoints.markets("usd", p) for p in range(1, 4)], lambda r, x: results.append(x))
+
+    vt.run(go())
+    assert len(seen) == 18 and not client.breaker.tripped
+    assert all(isinstance(r, FetchFailed) for r in results) and len(results) == 3
+
+
+def test_an_answer_between_connection_failures_keeps_the_breaker_closed() -> None:
+    vt = VirtualTime()
+    refused = httpx.ConnectError("refused")
+    handler, _ = sequence(*[refused] * 4, httpx.Response(500, json={}), *[refused] * 4)
+    client = make(handler, vt, rate_per_min=60_000, max_attempts=10)
+    assert fetch(client, vt).attempts == 10 and not client.breaker.tripped
+
+
+def unreachable_run(
+    base_url: str, handler: Handler, n: int = 20, concurrency: int = 4, on_result: object = None
+) -> tuple[CoinGeckoClient, list[ApiResponse | GeckolakeError], ApiUnreachable, VirtualTime]:
+    vt = VirtualTime()
+    delivered: list[ApiResponse | GeckolakeError] = []
+    client = CoinGeckoClient(
+        base_url,
+        PLANS["demo"],
+        KEY,
+        concurrency=concurrency,
+        transport=httpx.MockTransport(handler),
+        sleep=vt.sleep,
+        clock=vt.clock,
+    )
+
+    async def go() -> None:
+        async with client:
+            await client.fetch_all(
+                [endpoints.markets("usd", p) for p in range(1, n + 1)],
+                on_result or (lambda r, x: delivered.append(x)),  # type: ignore[arg-type]
+            )
+
+    with pytest.raises(ApiUnreachable) as info:
+        vt.run(go())
+    return client, delivered, info.value, vt
+
+
+def test_five_connection_failures_in_a_row_stop_fetch_all_with_api_unreachable() -> None:
+    handler, seen = sequence(*[httpx.ConnectError(f"refused {KEY}")] * 100)
+    client, delivered, error, vt = unreachable_run("https://example.test:8443/api/v3?x_cg_demo_api_key=" + KEY, handler)
+    assert len(seen) == 5 and client.stats.calls == 5 and client.stats.connect_failures == 5
+    assert delivered == []  # no request is reported failed one by one
+    assert vt.now < 5.0  # refused calls give their 2 s slots back: only the backoff is waited
+    assert error.host == "example.test:8443" and error.failures == 5
+    assert "example.test:8443" in str(error) and "network or the base URL" in str(error)
+    assert "COINGECKO_BASE_URL" in error.hint and "geckolake demo" not in error.hint
+    for text in (str(error), error.hint, repr(error.args)):
+        assert KEY not in text and "x_cg_demo_api_key" not in text
+
+
+def test_coingecko_unreachable_suggests_the_offline_demo() -> None:
+    handler, _ = sequence(*[httpx.ConnectError("[Errno -3] Temporary failure in name resolution")] * 100)
+    _, _, error, _ = unreachable_run("https://api.coingecko.com/api/v3", handler)
+    assert error.host == "api.coingecko.com"
+    assert "geckolake demo" in error.hint and "internet connection" in error.hint
+
+
+def test_answers_received_before_the_breaker_trips_are_delivered_and_callbacks_finish() -> None:
+    calls = 0
+    finished: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            return httpx.Response(200, json={"page": request.url.params["page"]})
+        raise httpx.ConnectError("refused")
+
+    vt_holder: list[VirtualTime] = []
+
+    async def on_result(req: ApiRequest, result: ApiResponse | GeckolakeError) -> None:
+        assert isinstance(result, ApiResponse)
+        await vt_holder[0].sleep(60.0)  # a slow commit, still running when the breaker trips
+        finished.append(req.params_dict["page"])
+
+    # The callback needs the run's clock: build the client by hand to share it.
+    vt = VirtualTime()
+    vt_holder.append(vt)
+    client = CoinGeckoClient(
+        "https://example.test/api/v3",
+        PLANS["pro"],
+        KEY,
+        concurrency=4,
+        transport=httpx.MockTransport(handler),
+        sleep=vt.sleep,
+        clock=vt.clock,
+    )
+
+    async def go() -> None:
+        async with client:
+            await client.fetch_all([endpoints.markets("usd", p) for p in range(1, 50)], on_result)
+
+    with pytest.raises(ApiUnreachable):
+        vt.run(go())
+    assert sorted(finished) == ["1", "2", "3"]  # none cancelled halfway
+    assert client.stats.calls == 3 + 5
+
+
+def test_while_the_breaker_is_open_fetch_fails_fast_without_sending() -> None:
+    handler, seen = sequence(*[httpx.ConnectError("refused")] * 100)
+    client, _, _, vt = unreachable_run("https://example.test/api/v3", handler)
+    sent = len(seen)
+
+    async def again() -> None:
+        await client.fetch(endpoints.global_market())
+
+    with pytest.raises(ApiUnreachable):
+        vt.run(again())
+    assert len(seen) == sent
+
+
+def test_a_base_url_without_http_stops_fetch_all_with_a_config_error() -> None:
+    vt = VirtualTime()
+    client = CoinGeckoClient("localhost:8000/api/v3", PLANS["public"], sleep=vt.sleep, clock=vt.clock)
+    delivered: list[object] = []
+
+    async def go() -> None:
+        async with client:
+            await client.fetch_all([endpoints.global_market()] * 5, lambda r, x: delivered.append(x))
+
+    with pytest.raises(ConfigError, match="not an http"):
+        vt.run(go())
+    assert delivered == [] and client.stats.calls == 1
+
+
+def test_default_timeouts_are_sized_to_one_call() -> None:
+    client = CoinGeckoClient("https://example.test/api/v3", PLANS["pro"])
+    timeout = client._http.timeout
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (5.0, 10.0, 10.0, 10.0)
+    custom = CoinGeckoClient("https://example.test/api/v3", PLANS["pro"], timeout_s=2.0, connect_timeout_s=1.0)
+    assert (custom._http.timeout.connect, custom._http.timeout.read) == (1.0, 2.0)
