@@ -82,10 +82,14 @@ def run_result(result: RunResult) -> None:
     if result.failed_requests:
         out.print("failed requests are recorded in ops.raw_manifest and retried by the next run")
     if result.status == "gated":
-        out.print(f"[red]{result.error}[/]")
+        from rich.markup import escape
+
+        out.print(f"[red]{escape(result.error or '')}[/]")
         out.print("see `geckolake check` and ops.dq_results; the next clean run publishes")
     elif result.checks_failed:
-        out.print(f"[yellow]checks failing:[/] {', '.join(result.checks_failed)}")
+        from rich.markup import escape
+
+        out.print(f"[yellow]checks failing:[/] {escape(', '.join(result.checks_failed))}")
 
 
 def plan(summary: PlanSummary, title: str) -> None:

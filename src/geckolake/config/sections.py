@@ -28,7 +28,11 @@ class QualitySettings(_Section):
     )
     row_count_runs: int = Field(default=5, ge=2, description="recent runs the row-count anomaly compares with")
     row_count_ratio: float = Field(default=5.0, gt=1, description="a run writing > ratio× or < 1/ratio× the median")
-    price_tolerance: float = Field(default=0.05, gt=0, description="markets price vs latest history point")
+    price_tolerance: float = Field(
+        default=0.05,
+        gt=0,
+        description="floor of markets price vs latest history point (|ln ratio|); scaled up by the coin's volatility",
+    )
     anomaly_sigma: float = Field(default=6.0, gt=0, description="price jump beyond k·σ of recent returns")
     anomaly_window: int = Field(default=30, ge=3, description="recent snapshots per coin for σ and volume")
     stale_snapshots: int = Field(default=6, ge=2, description="unchanged price across N snapshots is stale")

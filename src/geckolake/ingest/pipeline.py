@@ -119,7 +119,7 @@ class RunResult:
     calls_by_endpoint: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
-    checks_failed: list[str] = field(default_factory=list)  # "table.check [severity]"
+    checks_failed: list[str] = field(default_factory=list)  # "table.check (severity)", errors first
     anomalies: int = 0
 
 
