@@ -354,3 +354,32 @@ class RowCountAnomaly(Check):
             detail = f"{current} rows vs median {median:g} of {len(past)} recent runs"
             return Outcome(1, detail, [{"rows": current, "median": median}])
         return Outcome(0, "ok", [])
+
+
+@dataclass(frozen=True)
+class DriftNotRecovered(Check):
+    """Calls of ``ops.raw_manifest`` whose body lacked a part (schema drift: the manifest's ``error``
+    matches ``pattern``) and that no later complete (``ok``) call of the same request has replaced.
+
+    "The same request": for a chart, the coin, currency and granularity (the planner asks for the
+    missing span again, from other ``from``/``to``); for any other call, the same parameters. Until
+    then the part is missing from the lake; once the planner's next fetch lands complete, it passes.
+    """
+
+    pattern: str = "missing required: %"
+    kind: str = "drift"
+
+    def bad_rows_sql(self, ctx: CheckContext, src: str) -> str:
+        same = (
+            "o.endpoint = i.endpoint AND CASE WHEN i.coin_id IS NULL THEN o.params_json = i.params_json "
+            "ELSE o.coin_id = i.coin_id AND o.vs_currency IS NOT DISTINCT FROM i.vs_currency "
+            "AND o.granularity IS NOT DISTINCT FROM i.granularity END"
+        )
+        return (
+            f"SELECT i.run_id, i.seq, i.endpoint, i.coin_id, i.fetched_at, i.outcome, i.error FROM {src} i "
+            f"WHERE i.outcome <> 'ok' AND i.error LIKE {quote_literal(self.pattern)} AND NOT EXISTS "
+            f"(SELECT 1 FROM {src} o WHERE o.outcome = 'ok' AND o.fetched_at > i.fetched_at AND {same})"
+        )
+
+    def describe(self) -> str:
+        return f"calls whose body lacked a part ({self.pattern.rstrip(' %')}), not fetched complete since"

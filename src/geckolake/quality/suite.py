@@ -13,6 +13,7 @@ from geckolake.quality.checks import (
     Accepted,
     Check,
     DailyGaps,
+    DriftNotRecovered,
     Fresh,
     InRange,
     NotNull,
@@ -143,8 +144,24 @@ CHECKS: dict[str, list[Check]] = {
         References("silver.price_history", "coin_known"),
         Fresh("silver.price_history", "freshness", ts_column="ts", minutes=26 * 60),
         DailyGaps("silver.price_history", "daily_gaps"),
+        # every granularity carries the three series; a body without one is quarantined whole, so a
+        # null here is a point CoinGecko sent without a value (or a series missing that timestamp)
+        NotNull(
+            "silver.price_history",
+            "series_not_null",
+            columns=("price", "market_cap", "total_volume"),
+            severity="warn",
+        ),
     ],
     "silver.live_prices": _live_price_checks(),
+    # Schema drift (docs/bronze.md, "Required parts"): not gating (ops), but an error keeps `status`
+    # unhealthy until the planner's next fetch of the call lands complete.
+    "ops.raw_manifest": [
+        DriftNotRecovered("ops.raw_manifest", "required_parts_missing", gating=False),
+        DriftNotRecovered(
+            "ops.raw_manifest", "documented_fields_missing", pattern="missing: %", severity="warn", gating=False
+        ),
+    ],
     "silver.sparkline_prices": [
         InRange("silver.sparkline_prices", "price_non_negative", column="price", min=0),
     ],
