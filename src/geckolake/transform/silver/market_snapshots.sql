@@ -3,7 +3,8 @@
 -- key: coin_id, vs_currency, snapshot_ts   (snapshot_ts = CoinGecko's last_updated, not the fetch time)
 -- partition: date (UTC date of snapshot_ts)
 -- input: bronze_coins_markets
--- Rows without last_updated have no snapshot time; they stay in bronze and do not reach silver.
+-- Rows without last_updated have no snapshot time: the parser quarantines them (any left are
+-- counted as filtered, merge.count_filtered).
 SELECT
     coin_id,
     vs_currency,

@@ -6,6 +6,7 @@
 -- Daily bodies end with CoinGecko's live "now" point, which is not aligned to 00:00 UTC: it is a
 -- live price (already captured by market snapshots), not a daily point, so granularity 'daily'
 -- keeps only points at exactly 00:00 UTC. Hourly and 5-minute points are all kept.
+-- Rows left out are counted (TransformReport.filtered, merge.count_filtered), never dropped silently.
 SELECT
     coin_id,
     vs_currency,

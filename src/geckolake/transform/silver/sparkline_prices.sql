@@ -6,7 +6,8 @@
 -- /coins/markets?sparkline=true gives the last 7 days as n (usually 168) hourly prices without
 -- timestamps, oldest first, the last one being the hour of the snapshot. We infer
 --     ts_i = date_trunc('hour', last_updated) - (n - 1 - i) hours      (i = 0 .. n-1)
--- Snapshots without last_updated or without a sparkline give no points.
+-- Snapshots without last_updated or without a sparkline give no points; a null price gives none
+-- either (counted as filtered: TransformReport.filtered, merge.count_filtered).
 WITH points AS (
     SELECT
         coin_id,
