@@ -178,7 +178,8 @@ class CoinGeckoClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
-        self._last_connect_failure = ""
+        self._last_connect_failure: NetworkError | None = None  # the cause of every ApiUnreachable
+        self._last_connect_detail = ""  # its short description: "ConnectError: connection refused"
         headers = {"user-agent": USER_AGENT, "accept": "application/json"}
         if self._api_key:
             register_secret(self._api_key)
@@ -339,7 +340,7 @@ class CoinGeckoClient:
 
     def _check_reachable(self) -> None:
         if self.breaker.is_open:
-            raise self._unreachable()
+            raise self._unreachable() from self._last_connect_failure
 
     async def _attempt(self, req: ApiRequest, attempt: int, started: float, seq: int) -> ApiResponse:
         """One HTTP exchange: the response, or our error for what went wrong (transient or terminal)."""
@@ -354,7 +355,7 @@ class CoinGeckoClient:
                 self.stats.timeouts += error.timeout
                 self.stats.connect_failures += error.connect
                 if error.connect:
-                    self._last_connect_failure = detail
+                    self._last_connect_failure, self._last_connect_detail = error, detail
                     self.limiter.refund()  # the server never saw this call
             raise error from e
         self.breaker.record_answer()
@@ -399,9 +400,9 @@ class CoinGeckoClient:
         return redact(text, [self._api_key])
 
     def _unreachable(self) -> ApiUnreachable:
-        last = f" (the last: {self._last_connect_failure})" if self._last_connect_failure else ""
+        detail = f" (the last: {self._last_connect_detail})" if self._last_connect_detail else ""
         return ApiUnreachable(
-            f"cannot reach the API at {self.host}: {self.breaker.streak} connection attempts in a row failed{last}; "
+            f"cannot reach the API at {self.host}: {self.breaker.streak} connection attempts in a row failed{detail}; "
             "the network or the base URL is the problem",
             host=self.host,
             failures=self.breaker.streak,

@@ -436,9 +436,10 @@ def test_while_the_breaker_is_open_fetch_fails_fast_without_sending() -> None:
     async def again() -> None:
         await client.fetch(endpoints.global_market())
 
-    with pytest.raises(ApiUnreachable):
+    with pytest.raises(ApiUnreachable) as info:
         vt.run(again())
     assert len(seen) == sent
+    assert isinstance(info.value.__cause__, NetworkError) and info.value.__cause__.connect
 
 
 def test_a_base_url_without_http_stops_fetch_all_with_a_config_error() -> None:
