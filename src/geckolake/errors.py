@@ -7,7 +7,7 @@ Callers only ever meet these; third-party errors are translated at the boundary 
     ├── TransientError            one failed attempt worth retrying; the client raises these per attempt
     │   │                         and retries them itself (policy: ``api/retry.py``)
     │   ├── RateLimited           HTTP 429; carries retry_after seconds
-    │   ├── ServerError           HTTP 5xx, 408 and the CDN's 52x; carries status
+    │   ├── ServerError           HTTP 5xx (the CDN's 52x too) and 408; carries status
     │   └── NetworkError          no answer: timeouts, refused connections, bodies cut short;
     │                             ``connect`` = no connection was made (DNS, refused, TLS,
     │                             connect timeout), what the client's circuit breaker counts

@@ -37,7 +37,10 @@ server's real limit (a wrong ``rate_per_min``, another process sharing the key) 
   again within a few calls and turns every probe into another 429.
 
 The task waiting at the gate re-reads the pause, the budget and the rate after every sleep, so
-nothing starts during a pause.
+nothing starts during a pause. A call that never reached the server (no connection could be made)
+gives its slot back (:meth:`RateLimiter.refund`, which also wakes the task waiting at the gate): the
+server did not count it, and the retries that find out whether the host is there at all should not
+wait for the plan's pacing (2 s a call on the demo plan).
 
 The clock and sleep are injected so unit tests can drive the arithmetic without waiting.
 """
@@ -55,7 +58,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-# CoinGecko counts calls per minute: the 429 estimate looks at the successes of the last one.
+# CoinGecko counts calls per minute: the 429 estimate looks at the calls of the last one.
 _LOOKBACK_S = 60.0
 # Reset times read from whole-second headers (and a cached Date) wobble by up to ~2 s within one window.
 _SAME_WINDOW_S = 2.5

@@ -103,7 +103,7 @@ def error_for_exception(error: httpx.HTTPError, detail: str, *, endpoint: str = 
     if isinstance(error, httpx.UnsupportedProtocol):
         return ConfigError(
             f"the API base URL is not an http(s) URL ({detail})",
-            hint="set COINGECKO_BASE_URL (or --base-url) to something like https://api.coingecko.com/api/v3",
+            hint="set COINGECKO_BASE_URL (base_url in geckolake.toml) to e.g. https://api.coingecko.com/api/v3",
         )
     timeout = isinstance(error, httpx.TimeoutException)
     if isinstance(error, CONNECT_ERRORS):

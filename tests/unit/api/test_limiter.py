@@ -244,3 +244,18 @@ def test_late_wake_ups_never_exceed_the_rate_in_any_window(lateness: list[float]
     assert min(spacing) >= lim.interval_s * (1 - lim.jitter) * (1 - 1e-9)
     window = 10 * lim.interval_s  # never more than the 10 (+1 at the edge) the pacing allows
     assert max(sum(1 for t in starts if s <= t < s + window) for s in starts) <= 11
+
+
+def test_a_refund_gives_the_slot_back_and_wakes_the_task_waiting_for_it() -> None:
+    vt = VirtualTime()
+    lim = limiter(30, vt)  # one start every ~2 s
+
+    async def scenario() -> float:
+        await lim.acquire()  # t=0: its connection is refused
+        waiting = asyncio.ensure_future(lim.acquire())  # due at ~2 s, napping at the gate
+        for _ in range(5):
+            await asyncio.sleep(0)
+        lim.refund()
+        return await waiting
+
+    assert vt.run(scenario()) == pytest.approx(0.0)
