@@ -36,8 +36,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
             "GeckolakeError", "TransientError", "RateLimited", "ServerError", "NetworkError", "TerminalError",
-            "ConfigError", "SecretError", "ApiError", "AuthError", "NotFound", "FetchFailed", "ParseError",
-            "LakeError", "LakeLocked", "DiskFull", "QueryError",
+            "ConfigError", "SecretError", "ApiError", "AuthError", "ApiUnreachable", "NotFound", "FetchFailed",
+            "ParseError", "LakeError", "LakeLocked", "DiskFull", "QueryError",
         ),
         "geckolake.errors",
     ),
@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ApiError",
+    "ApiUnreachable",
     "AuthError",
     "ConfigError",
     "DemoResult",
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
     from geckolake.config import Settings, load_settings
     from geckolake.errors import (
         ApiError,
+        ApiUnreachable,
         AuthError,
         ConfigError,
         DiskFull,

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     rate_per_min: float | None = Field(default=None, gt=0, description="override the plan's calls/min")
     concurrency: int = Field(default=4, ge=1, le=64)
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0, description="read timeout of one API call, seconds")
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="connect timeout of one API call, seconds")
     max_attempts: int = Field(default=6, ge=1, le=20)
 
     vs_currency: str = "usd"

@@ -536,6 +536,7 @@ def make_client(settings: Settings) -> CoinGeckoClient:
         rate_per_min=settings.effective_rate_per_min,
         concurrency=settings.concurrency,
         timeout_s=settings.timeout_s,
+        connect_timeout_s=settings.connect_timeout_s,
         max_attempts=settings.max_attempts,
     )
 
