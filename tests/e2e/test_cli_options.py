@@ -87,3 +87,17 @@ def test_sql_writes_a_file(ran: Cli, tmp_path: Path, suffix: str) -> None:
 def test_alert_test_takes_the_lake_option(ran: Cli) -> None:
     proc = ran("alert", "test", "--lake", str(ran.lake))
     assert proc.returncode == 1 and "no alert channel configured" in proc.stderr
+
+
+def test_simulator_on_a_busy_port_says_so_in_one_line() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [*GECKOLAKE, "simulator", "--port", str(port)], capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("error:") and "--port" in proc.stderr
