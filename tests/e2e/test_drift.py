@@ -84,6 +84,9 @@ def test_drifted_bodies_are_quarantined_fetched_again_and_the_lake_ends_equal_to
         assert asked == lost  # the planner asked for exactly the charts that were not complete
         assert _status(cli)["healthy"]
     assert lake_hashes(lake) == reference
+    # A replay re-parses every landed body, drifted ones included (quarantined again): same lake.
+    cli("replay", check=True)
+    assert lake_hashes(lake) == reference
 
 
 def test_the_run_records_the_rows_silver_rules_leave_out(cli: Cli) -> None:

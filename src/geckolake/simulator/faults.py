@@ -3,6 +3,12 @@
 Kinds: ``500`` (5xx body), ``timeout`` (answer after ``timeout_s``), ``malformed`` (invalid JSON,
 status 200), ``truncated`` (Content-Length larger than the bytes sent), ``drift`` (an extra field,
 a missing field, or a number sent as a string).
+
+A drift acts on the first *record* of the body: the first object of a list (a markets row, a
+category, a listed coin), the one object an envelope holds (``/global``'s ``data``), the first
+coin's quotes of ``/simple/price``, or the body itself (a chart, trending). The missing field is
+that record's last one, whatever it is: an optional window of a markets row, or a chart's
+``total_volumes``, which geckolake must not take for an answer (docs/bronze.md, "Required parts").
 """
 
 from __future__ import annotations
@@ -59,12 +65,17 @@ def drift(body: bytes, seq: int) -> bytes:
     if variant == 0 or len(target) < 2:
         target["sim_new_field"] = {"added": True}
     else:
-        target.pop(list(target)[-1])  # the last key: optional in every schema we serve
+        target.pop(list(target)[-1])  # the record's last field, required or not, as real drift does
     return orjson.dumps(obj)
 
 
 def _first_dict(obj: Any) -> dict[str, Any] | None:
     if isinstance(obj, dict):
+        # An envelope ({"data": {...}}) or a body keyed by coin id ({"bitcoin": {...}}): dropping a
+        # key there would drop a whole record (a coin CoinGecko may omit), not a field of one.
+        if obj and all(isinstance(v, dict) for v in obj.values()):
+            first: dict[str, Any] = next(iter(obj.values()))
+            return first
         return obj
     if isinstance(obj, list) and obj and isinstance(obj[0], dict):
         return obj[0]

@@ -14,6 +14,7 @@ from tests.coingecko_data import RECORDED
 from geckolake.api import endpoints as ep
 from geckolake.api.endpoints import ApiRequest
 from geckolake.lake.lineage import Lineage
+from geckolake.simulator.faults import drift
 from geckolake.simulator.fixtures import recorded_requests
 from geckolake.transform.bronze import ParseResult, parse
 
@@ -180,3 +181,39 @@ def test_global_without_its_time_is_quarantined() -> None:
     result = _parse(ep.global_market(), data)
     assert result.tables["global_market"].num_rows == 0
     assert _reasons(result) == ["missing required: updated_at"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "body", "outcome", "problem"),
+    [
+        (CHART, _chart(), "quarantined", "missing required: total_volumes"),
+        (
+            ep.simple_price(["bitcoin"], "usd"),
+            {
+                "bitcoin": {
+                    "usd": 1.0,
+                    "usd_market_cap": 2.0,
+                    "usd_24h_vol": 3.0,
+                    "usd_24h_change": 0.1,
+                    "last_updated_at": 9,
+                }
+            },
+            "incomplete",
+            "missing required: last_updated_at (1 record)",
+        ),
+        (
+            ep.global_market(),
+            orjson.loads((RECORDED / "global" / "jkorf_2025-04-07.json").read_bytes()),
+            "incomplete",
+            "missing required: updated_at (1 record)",
+        ),
+        (ep.coins_list(), [{"id": "a", "symbol": "a", "name": "A"}], "incomplete", "missing required: name (1 record)"),
+    ],
+    ids=["chart", "simple_price", "global", "coins_list"],
+)
+def test_the_simulators_missing_field_drift_is_caught(
+    request_: ApiRequest, body: Any, outcome: str, problem: str
+) -> None:
+    """``--faults drift`` drops the last field of the body's first record: never taken for an answer."""
+    result = parse(request_, drift(orjson.dumps(body), 1), LINEAGE)
+    assert (result.outcome, result.problem) == (outcome, problem)
