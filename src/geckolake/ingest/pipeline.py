@@ -106,6 +106,15 @@ class Failed:
 
 
 @dataclass
+class Landed:
+    """A batch written raw and parsed, not committed yet."""
+
+    bronze: dict[str, pa.Table]  # bronze table (endpoint) → rows
+    quarantine: pa.Table | None
+    manifest: pa.Table | None  # one row per request, committed last
+
+
+@dataclass
 class RunResult:
     run_id: str
     status: str  # succeeded | partial | gated | failed | interrupted (see EXIT_CODES)
@@ -265,13 +274,14 @@ class Run:
         with self.ledger.task(phase, count_calls=False) as task:
             task.rows_out += self._commit_batch(landed, failed)
 
-    def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> int:
-        """Land, parse and commit one batch, manifest last; the rows it landed (all tables)."""
+    def land(self, landed: list[Fetched], failed: list[Failed]) -> Landed:
+        """Write each body raw, parse it into bronze rows, and build the batch's manifest rows.
+
+        Nothing is committed here: the caller commits the data, then the manifest (last).
+        """
         from geckolake.lake.lineage import Lineage
         from geckolake.transform.bronze import parse
-        from geckolake.transform.runner import apply_batch
 
-        lake = self.lake
         tables: dict[str, list[pa.Table]] = {}
         quarantine: list[pa.Table] = []
         manifest: list[dict[str, Any]] = []
@@ -283,17 +293,26 @@ class Run:
             for name, table in parsed.tables.items():
                 if table.num_rows:
                     tables.setdefault(name, []).append(table)
-            bad = parsed.quarantine is not None and parsed.quarantine.num_rows > 0
-            if bad:
-                assert parsed.quarantine is not None
+            if parsed.quarantine is not None and parsed.quarantine.num_rows:
                 quarantine.append(parsed.quarantine)
                 self.result.quarantined += parsed.quarantine.num_rows
             # ok | incomplete (schema drift: a part missing) | quarantined; only ok counts as done
             manifest.append(self._manifest_row(item.request, item.seq, parsed.outcome, resp, raw, parsed.problem))
         for f in failed:
             manifest.append(self._manifest_row(f.request, f.seq, "failed", None, None, f.error))
-        bronze = {name: pa.concat_tables(parts, promote_options="default") for name, parts in tables.items()}
-        q = pa.concat_tables(quarantine, promote_options="default") if quarantine else None
+        return Landed(
+            {name: pa.concat_tables(parts, promote_options="default") for name, parts in tables.items()},
+            pa.concat_tables(quarantine, promote_options="default") if quarantine else None,
+            pa.Table.from_pylist(manifest) if manifest else None,
+        )
+
+    def _commit_batch(self, landed: list[Fetched], failed: list[Failed]) -> int:
+        """Land, parse and commit one batch, manifest last; the rows it landed (all tables)."""
+        from geckolake.transform.runner import apply_batch
+
+        lake = self.lake
+        batch = self.land(landed, failed)
+        bronze, q = batch.bronze, batch.quarantine
         landed_rows = 0
         if bronze or q is not None:
             report = apply_batch(lake, bronze, q)
@@ -304,8 +323,8 @@ class Run:
             landed_rows = sum(report.rows.values())
             if report.first_day is not None:
                 self._analytics_since = min(report.first_day, self._analytics_since or report.first_day)
-        if manifest:
-            lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
+        if batch.manifest is not None:
+            lake.append("ops.raw_manifest", batch.manifest)
         return landed_rows
 
     def _manifest_row(

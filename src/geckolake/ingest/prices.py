@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from geckolake.errors import ApiError, NotFound
 from geckolake.ingest.pipeline import drive
@@ -99,38 +97,25 @@ def poll(run: Run, ids: list[str], *, compact: bool = True) -> RunResult:
 
 
 def commit(run: Run, landed: list[Fetched], failed: list[Failed]) -> dict[str, int]:
-    """Land raw bodies, append bronze, merge silver, then append the manifest rows. Rows written per table."""
-    from geckolake.lake.lineage import Lineage
-    from geckolake.transform.bronze import parse
+    """Land raw bodies, append bronze, merge silver, then append the manifest rows. Rows written per table.
+
+    Bronze rows the silver merge leaves out by its documented rule are counted as ``filtered.<table>``.
+    """
+    from geckolake.transform.report import TransformReport
 
     lake = run.lake
-    parts: list[pa.Table] = []
-    quarantine: list[pa.Table] = []
-    manifest: list[dict[str, Any]] = []
-    for item in landed:
-        resp = item.response
-        raw = run.raw.write(item.request.endpoint, run.run_id, item.seq, resp.fetched_at, resp.body)
-        parsed = parse(item.request, resp.body, Lineage(run.run_id, resp.fetched_at, raw.sha256, raw.raw_path))
-        table = parsed.tables.get("simple_price")
-        if table is not None and table.num_rows:
-            parts.append(table)
-        if parsed.quarantine is not None and parsed.quarantine.num_rows:
-            quarantine.append(parsed.quarantine)
-            run.result.quarantined += parsed.quarantine.num_rows
-        outcome = "ok" if parsed.ok else "quarantined"
-        manifest.append(run._manifest_row(item.request, item.seq, outcome, resp, raw, None))
-    for f in failed:
-        manifest.append(run._manifest_row(f.request, f.seq, "failed", None, None, f.error))
+    batch = run.land(landed, failed)
     rows: dict[str, int] = {}
-    if parts:
-        bronze = pa.concat_tables(parts, promote_options="default")
+    bronze = batch.bronze.get("simple_price")
+    if bronze is not None:
         lake.append(BRONZE, bronze)
         rows[BRONZE] = bronze.num_rows
-    if quarantine:
-        q = pa.concat_tables(quarantine, promote_options="default")
-        lake.append("bronze.quarantine", q)
-        rows["bronze.quarantine"] = q.num_rows
-    rows[SILVER] = merge_live_prices(lake)
-    if manifest:
-        lake.append("ops.raw_manifest", pa.Table.from_pylist(manifest))
+    if batch.quarantine is not None:
+        lake.append("bronze.quarantine", batch.quarantine)
+        rows["bronze.quarantine"] = batch.quarantine.num_rows
+    live = TransformReport()
+    rows[SILVER] = merge_live_prices(lake, live)
+    rows.update({f"filtered.{name}": n for name, n in live.filtered.items() if n})
+    if batch.manifest is not None:
+        lake.append("ops.raw_manifest", batch.manifest)
     return rows
