@@ -275,6 +275,34 @@ def simulator(
     )  # fmt: skip
 
 
+@app.command()
+@friendly_errors
+def dashboard(
+    ctx: typer.Context,
+    lake: LakeOpt = None,
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option("--host", help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8501,
+) -> None:
+    """Serve the web dashboard (market, coin, risk & correlations, pipeline health) over the lake, read-only.
+
+    Prints `dashboard on http://HOST:PORT` once it answers; runs until Ctrl-C. Needs the `dashboard` extra.
+    """
+    from geckolake.config import load_settings
+    from geckolake.dashboard.server import serve
+
+    given = given_globals(ctx)
+    config = config or given.config
+    settings = load_settings(config, lake=lake or given.lake)
+    out = render.console()
+    code = serve(
+        settings, host, port, config=config,
+        on_ready=lambda url: out.print(f"dashboard on {url}", markup=False, highlight=False),
+    )  # fmt: skip
+    if code:
+        raise typer.Exit(code)
+
+
 # --- operations: check, status, metrics, alert test, schedule, compact (docs/operations.md) ------
 
 

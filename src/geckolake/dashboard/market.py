@@ -1,0 +1,91 @@
+"""The Market page: totals, dominance, stablecoin share, the index, breadth, movers, categories."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from geckolake.dashboard.ui import UTC_DAY, Lake, chart, needs, no_lake, read
+
+HORIZONS = ("1d", "7d", "30d")
+
+
+def render(lake: Lake) -> None:
+    """Draw the Market page for ``lake``."""
+    st.title("Market")
+    if no_lake(lake):
+        return
+    cur = lake.currency.upper()
+    if needs(lake, "gold.market_daily", "geckolake run"):
+        daily = read(lake, "market_daily", lake.currency)
+        last = daily.iloc[-1]
+        a, b, c, d = st.columns(4)
+        a.metric(f"total market cap ({cur})", f"{last.total_market_cap:,.0f}")
+        b.metric(f"24 h volume ({cur})", f"{last.total_volume:,.0f}")
+        c.metric("BTC dominance", f"{last.btc_dominance:.1%}")
+        d.metric("index level", f"{last.index_level:,.1f}", f"{(last.index_return or 0):+.2%}")
+        source = "CoinGecko /global" if last.totals_source == "global" else "the sum over the lake's coins"
+        st.caption(f"Latest day {last.date} (UTC); totals from {source}.")
+        totals = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+        totals.add_trace(go.Scatter(x=daily.date, y=daily.total_market_cap, name=f"market cap ({cur})"), 1, 1)
+        totals.add_trace(go.Bar(x=daily.date, y=daily.total_volume, name=f"volume ({cur})"), 2, 1)
+        totals.update_layout(title="Total market cap and volume", height=420)
+        totals.update_xaxes(title_text=UTC_DAY, row=2, col=1)
+        chart(totals, "totals")
+
+        left, right = st.columns(2)
+        with left:
+            shares = daily.melt(
+                id_vars="date", value_vars=["btc_dominance", "eth_dominance", "stablecoin_share"], var_name="share"
+            )
+            fig = px.line(shares, x="date", y="value", color="share", title="BTC/ETH dominance and stablecoin share")
+            fig.update_yaxes(tickformat=".0%", title="share of total market cap")
+            fig.update_xaxes(title=UTC_DAY)
+            chart(fig, "dominance")
+        with right:
+            fig = px.line(daily, x="date", y="index_level", title="Cap-weighted index (top coins, 100 = first day)")
+            fig.update_xaxes(title=UTC_DAY)
+            chart(fig, "index")
+        breadth = go.Figure(
+            [
+                go.Bar(x=daily.date, y=daily.advancers, name="advancers", marker_color="#2ca02c"),
+                go.Bar(x=daily.date, y=-daily.decliners, name="decliners", marker_color="#d62728"),
+            ]
+        )
+        breadth.update_layout(title="Advancers / decliners (coins up / down that day)", barmode="relative", height=300)
+        breadth.update_xaxes(title=UTC_DAY)
+        chart(breadth, "breadth")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Top movers")
+        if needs(lake, "gold.top_movers", "geckolake run"):
+            horizon = st.radio("horizon", HORIZONS, index=1, horizontal=True, key="movers_horizon")
+            movers = read(lake, "top_movers", lake.currency, horizon)
+            if movers.empty:
+                st.info(f"no {horizon} movers yet: the lake needs {horizon} of history.")
+            else:
+                movers = movers.sort_values("period_return")
+                fig = px.bar(
+                    movers, x="period_return", y="name", orientation="h", color="direction",
+                    color_discrete_map={"top": "#2ca02c", "bottom": "#d62728"},
+                    title=f"Best and worst {horizon} returns, top-50 coins, {movers.date.iloc[0]} (UTC)",
+                )  # fmt: skip
+                fig.update_xaxes(tickformat=".0%", title=f"{horizon} return")
+                fig.update_yaxes(title="")
+                fig.update_layout(height=520, hovermode="closest")
+                chart(fig, "movers")
+    with right:
+        st.subheader("Categories")
+        if needs(lake, "gold.category_daily", "geckolake run"):
+            cats = read(lake, "categories").sort_values("market_cap")
+            fig = px.bar(
+                cats, x="market_cap", y="name", orientation="h", color="return_1d",
+                color_continuous_scale="RdYlGn", color_continuous_midpoint=0,
+                title=f"Largest categories by market cap (USD), {cats.date.iloc[0]} (UTC); colour: 24 h return",
+            )  # fmt: skip
+            fig.update_yaxes(title="")
+            fig.update_layout(height=520, hovermode="closest")
+            chart(fig, "categories")
