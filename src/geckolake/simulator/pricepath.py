@@ -2,7 +2,9 @@
 
 Three nested levels keep daily, hourly and 5-minute series in agreement where they overlap:
 
-* daily anchors at 00:00 UTC: a fat-tailed random walk with volatility regimes (cached per coin);
+* daily anchors at 00:00 UTC: a fat-tailed random walk with volatility regimes (cached per coin),
+  whose daily log return is ``beta * market + sector + idiosyncratic`` (:class:`Factors` holds the
+  shared market and sector returns, so coins move together as real crypto does);
 * hourly points: a Brownian bridge between two daily anchors (so hour 0 *is* the daily anchor);
 * 5-minute points: a Brownian bridge between two hourly points;
 * any other instant: linear interpolation between its two 5-minute points.
@@ -18,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geckolake.simulator.hashing import key_of, normal, uniform
-from geckolake.simulator.universe import DAY, Coin
+from geckolake.simulator.universe import DAY, MARKET_SIGMA, SECTOR_SIGMA, STABLE_SIGMA, Coin
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -26,15 +28,57 @@ HOUR = 3600
 FIVE = 300
 
 
+def _regimes(u: F64, calm: float, turbulent: float) -> F64:
+    out: F64 = np.where(u < 0.3, calm, np.where(u < 0.85, 1.0, turbulent))
+    return out
+
+
+class Factors:
+    """Shared daily log returns of the market and sector factors, by UNIX day, grown on demand.
+
+    One instance per market: every coin reads the same arrays, so the hashing cost is paid once.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._arrays: dict[str, F64] = {}
+
+    def returns(self, name: str, days: I64) -> F64:
+        """The factor's daily log return on each day (days >= 0)."""
+        arr = self._arrays.get(name)
+        top = int(days.max()) + 1 if days.size else 0
+        if arr is None or top > len(arr):
+            arr = self._arrays[name] = self._build(name, top + 512)
+        out: F64 = arr[np.maximum(days, 0)]
+        return out
+
+    def regime(self, days: I64) -> F64:
+        """Market-wide volatility regime of each day: 30-day blocks of calm / normal / turbulent."""
+        out: F64 = _regimes(uniform(key_of(self.seed, "factor", "regime"), days // 30), 0.6, 1.6)
+        return out
+
+    def _build(self, name: str, size: int) -> F64:
+        days = np.arange(size, dtype=np.int64)
+        z = normal(key_of(self.seed, "factor", name, "daily"), days)
+        if name == "market":
+            tails = np.where(uniform(key_of(self.seed, "factor", name, "tail"), days) < 0.035, 2.6, 1.0)
+            out: F64 = z * tails * self.regime(days) * MARKET_SIGMA
+            return out
+        out = z * SECTOR_SIGMA
+        return out
+
+
 class PricePath:
     """The USD price path of one coin."""
 
-    def __init__(self, coin: Coin, seed: int, ref_day: int) -> None:
+    def __init__(self, coin: Coin, seed: int, ref_day: int, factors: Factors | None = None) -> None:
         self.coin = coin
         self.ref_day = ref_day
-        self._kd = key_of(seed, coin.id, "daily")
-        self._kt = key_of(seed, coin.id, "tail")
-        self._kr = key_of(seed, coin.id, "regime")
+        self._factors = factors if factors is not None else Factors(seed)
+        noise_id = coin.twin or coin.id  # a wrapped/staked twin shares its parent's noise
+        self._kd = key_of(seed, noise_id, "daily")
+        self._kt = key_of(seed, noise_id, "tail")
+        self._kp = key_of(seed, coin.id, "peg")
         self._kh = key_of(seed, coin.id, "hourly")
         self._k5 = key_of(seed, coin.id, "5m")
         self._kv = key_of(seed, coin.id, "volume")
@@ -49,10 +93,8 @@ class PricePath:
 
     # -- daily anchors ---------------------------------------------------------------------------
     def _regime(self, days: I64) -> F64:
-        # 30-day blocks of calm / normal / turbulent volatility
-        u = uniform(self._kr, days // 30)
-        out: F64 = np.where(u < 0.3, 0.6, np.where(u < 0.85, 1.0, 1.9))
-        return out
+        # volatility regimes are market-wide (crypto calms and panics together)
+        return self._factors.regime(days)
 
     def _ensure(self, last_day: int) -> None:
         need = max(last_day, self.ref_day + 2) + 1 - self._start
@@ -61,15 +103,29 @@ class PricePath:
         size = need + 64  # grow in steps so an advancing wall clock rarely recomputes
         days = np.arange(self._start, self._start + size, dtype=np.int64)
         z = normal(self._kd, days)
-        tails = np.where(uniform(self._kt, days) < 0.04, 3.0, 1.0)  # fat tails: rare 3-sigma days
-        inc = z * tails * self.coin.sigma_day * self._regime(days)
         if self.coin.kind == "stable":
-            walk = inc  # a peg: noise around 1.0, no cumulative drift
+            walk = z * STABLE_SIGMA + self._depeg(days)  # a peg: noise around 1.0, no cumulative drift
             ref = 0.0
         else:
+            tails = np.where(uniform(self._kt, days) < 0.04, 3.0, 1.0)  # fat tails: rare 3-sigma days
+            inc = z * tails * self.coin.idio_sigma * self._regime(days)
+            inc = inc + self.coin.beta * self._factors.returns("market", days)
+            if self.coin.sector is not None:
+                inc = inc + self._factors.returns(self.coin.sector, days)
+            if self.coin.twin is not None:
+                inc = inc + normal(key_of(self._kd, self.coin.id), days) * 0.0015  # tracking error
             walk = np.cumsum(inc + self._drift)
             ref = float(walk[min(self.ref_day, self._start + size - 1) - self._start])
         self._anchors = math.log(self.coin.ref_price) + walk - ref
+
+    def _depeg(self, days: I64) -> F64:
+        """Occasional small de-pegs: in ≈3 % of 30-day blocks, a 0.3–2.5 % dip fading over a few days."""
+        block = days // 30
+        start = block * 30 + (uniform(key_of(self._kp, "start"), block) * 25).astype(np.int64)
+        depth = 0.003 + 0.022 * uniform(key_of(self._kp, "depth"), block)
+        active = (uniform(self._kp, block) < 0.03) & (days >= start) & (days < start + 6)
+        out: F64 = np.where(active, -depth * np.exp(-(days - start) / 1.5), 0.0)
+        return out
 
     def log_daily(self, days: I64) -> F64:
         days = np.maximum(days, self._start)

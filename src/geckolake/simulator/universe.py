@@ -1,11 +1,14 @@
 """The simulated coins, categories and exchanges: static attributes, fixed by the seed.
 
 Listing dates are relative to the simulator's reference day (``--now`` or the start-up day), so
-"recently listed" coins stay recent whatever date a run simulates.
+"recently listed" coins stay recent whatever date a run simulates. Each coin also carries its
+factor loadings (market beta, sector, idiosyncratic volatility): :func:`_calibrate` sizes them by
+market-cap rank so realised correlations and volatilities fall in real ranges (docs/simulator.md).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -150,6 +153,10 @@ class Coin:
     listing_price: float  # price trend at listing (the walk adds noise around the trend)
     categories: list[str] = field(default_factory=list)
     platforms: dict[str, str] = field(default_factory=dict)
+    beta: float = 1.0  # loading on the market factor
+    idio_sigma: float = 0.03  # daily volatility of the coin's own noise (normal regime)
+    sector: str | None = None  # the category whose factor the coin loads on
+    twin: str | None = None  # a wrapped/staked coin follows this coin's path (tiny tracking error)
 
 
 @dataclass
@@ -170,6 +177,7 @@ def build_universe(n_coins: int, seed: int, ref_day: int) -> Universe:
         seen.add(coin.id)
         coins.append(coin)
     _assign_categories(coins, rng)
+    _calibrate(coins, seed, ref_day)
     return Universe(coins, {c.id: c for c in coins}, list(_CATEGORIES), _exchanges(rng))
 
 
@@ -205,7 +213,7 @@ def _generated_coin(i: int, rng: random.Random, ref_day: int, seen: set[str]) ->
     symbol = "".join(w[: rng.choice([1, 2, 3])] for w in cid.split("-")[:2]).replace("-", "")[:5]
     if rng.random() < 0.01:
         symbol = symbol.upper()  # quirk: some symbols are upper-case
-    stable = rng.random() < 0.02
+    stable = rng.random() < 0.01  # real markets: a handful of large stablecoins, then small ones
     dead = not stable and rng.random() < 0.015
     recent = rng.random() < 0.05
     age_days = rng.randint(3, 120) if recent else rng.randint(200, 4000)
@@ -215,7 +223,9 @@ def _generated_coin(i: int, rng: random.Random, ref_day: int, seen: set[str]) ->
     if rng.random() < 0.3:
         circ = float(round(circ))  # quirk: whole supplies serialise as integers
     rank_scale = 1.0 / (1.0 + (i - len(_REAL)) * 0.02) ** 1.6
-    mcap = 2e10 * rank_scale * 10 ** rng.uniform(-0.3, 0.3)
+    mcap = 5e9 * rank_scale * 10 ** rng.uniform(-0.3, 0.3)
+    if stable:
+        circ = mcap * 0.25  # a generated stablecoin is small: a quarter of its rank's cap
     return Coin(
         index=i,
         id=cid,
@@ -296,6 +306,48 @@ def _assign_categories(coins: list[Coin], rng: random.Random) -> None:
         elif coin.id not in fixed:
             cats.extend(rng.sample(pool, rng.choice([0, 1, 1, 2])))
         coin.categories = sorted(set(cats))
+
+
+# Factor loadings of the real coins (beta, idiosyncratic daily sigma), roughly their observed
+# 2021-2025 behaviour: bitcoin is almost the market, ethereum a high-beta large cap.
+_LOADINGS = {"bitcoin": (1.0, 0.006), "ethereum": (1.2, 0.010), "binancecoin": (0.75, 0.018), "tron": (0.6, 0.02)}
+# Daily volatility of the common market factor (a beta-1 coin's systematic part in the normal regime),
+# of each sector factor and of a stablecoin's peg; calibrated so the realised statistics fall in the
+# ranges docs/simulator.md lists (tests/unit/simulator/test_sim_realism.py measures them).
+MARKET_SIGMA = 0.025
+SECTOR_SIGMA = 0.008
+STABLE_SIGMA = 0.0004
+_TWINS = {"wrapped-bitcoin": "bitcoin", "staked-ether": "ethereum"}
+_BROAD = ("layer-1", "smart-contract-platform")
+
+
+def _calibrate(coins: list[Coin], seed: int, ref_day: int) -> None:
+    """Factor loadings by size: larger coins follow the market more and have less noise of their own."""
+    rng = random.Random(seed * 7919 + 17)  # its own stream: ids and attributes drawn before stay as they were
+    by_id = {c.id: c for c in coins}
+    for coin in coins:
+        own = [c for c in coin.categories if c not in _BROAD and c != "stablecoins"]
+        sectors = own or [c for c in coin.categories if c in _BROAD]
+        coin.sector = sectors[0] if sectors and coin.id != "bitcoin" else None  # bitcoin is the market
+        if coin.id in _LOADINGS:
+            coin.beta, coin.idio_sigma = _LOADINGS[coin.id]
+        elif coin.index < len(_REAL):
+            coin.beta, coin.idio_sigma = rng.uniform(0.9, 1.4), rng.uniform(0.014, 0.024)
+        else:
+            k = coin.index - len(_REAL)
+            coin.beta = rng.uniform(0.8, 1.6)
+            coin.idio_sigma = (0.016 + 0.01 * math.log10(1 + k)) * rng.uniform(0.8, 1.25)
+        parent = by_id.get(_TWINS.get(coin.id, ""))
+        if parent is not None:
+            coin.twin = parent.id
+            coin.beta, coin.idio_sigma, coin.sector = parent.beta, parent.idio_sigma, parent.sector
+            # the parent's long-run trend, so the pair keeps its price ratio
+            parent_drift = math.log(parent.ref_price / parent.listing_price) / max(1, ref_day - parent.listing_day)
+            coin.listing_price = coin.ref_price / math.exp(parent_drift * max(1, ref_day - coin.listing_day))
+        if coin.kind == "stable":
+            coin.sigma_day = STABLE_SIGMA
+        else:  # the total daily volatility in the normal regime (the intraday bridges scale with it)
+            coin.sigma_day = math.hypot(coin.beta * MARKET_SIGMA, SECTOR_SIGMA, coin.idio_sigma)
 
 
 def _exchanges(rng: random.Random) -> list[dict[str, object]]:
