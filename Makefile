@@ -36,6 +36,7 @@ demo: setup ## the whole pipeline offline, against the built-in simulator, into 
 	$(BIN)/geckolake demo
 	@echo 'next: $(PATH_HINT)'
 	@echo '      geckolake --lake demo-lake sql "SELECT coin_id, date, close FROM gold.coin_daily ORDER BY date DESC LIMIT 5"'
+	@echo 'see it: geckolake --lake demo-lake dashboard    # then open http://127.0.0.1:8501 (Ctrl-C stops it)'
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -55,7 +55,7 @@ def render(lake: Lake) -> None:
     if lake.has("silver.live_prices"):
         live = read(lake, "live_prices", lake.currency, coin_id)
         if live.empty:
-            empty(f"no live quotes for {coin_id}: the prices job polls the coins of `[prices]`.")
+            empty(f"no live quotes for {coin_id}: `geckolake prices` polls the lake's top coins only.")
         else:
             fig = px.line(live, x="last_updated_at", y="price", title="Live price (/simple/price polls)")
             fig.update_xaxes(title=UTC_TIME)

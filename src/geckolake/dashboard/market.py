@@ -12,6 +12,14 @@ from geckolake.dashboard.ui import UTC_DAY, Lake, chart, needs, no_lake, read
 HORIZONS = ("1d", "7d", "30d")
 
 
+def compact(value: float) -> str:
+    """2.51 T, 145.3 B, 12.0 M: a large amount at a glance."""
+    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(value) >= size:
+            return f"{value / size:,.2f} {unit}"
+    return f"{value:,.0f}"
+
+
 def render(lake: Lake) -> None:
     """Draw the Market page for ``lake``."""
     st.title("Market")
@@ -22,8 +30,8 @@ def render(lake: Lake) -> None:
         daily = read(lake, "market_daily", lake.currency)
         last = daily.iloc[-1]
         a, b, c, d = st.columns(4)
-        a.metric(f"total market cap ({cur})", f"{last.total_market_cap:,.0f}")
-        b.metric(f"24 h volume ({cur})", f"{last.total_volume:,.0f}")
+        a.metric(f"total market cap ({cur})", compact(last.total_market_cap))
+        b.metric(f"24 h volume ({cur})", compact(last.total_volume))
         c.metric("BTC dominance", f"{last.btc_dominance:.1%}")
         d.metric("index level", f"{last.index_level:,.1f}", f"{(last.index_return or 0):+.2%}")
         source = "CoinGecko /global" if last.totals_source == "global" else "the sum over the lake's coins"
@@ -69,12 +77,14 @@ def render(lake: Lake) -> None:
             else:
                 movers = movers.sort_values("period_return")
                 fig = px.bar(
-                    movers, x="period_return", y="name", orientation="h", color="direction",
-                    color_discrete_map={"top": "#2ca02c", "bottom": "#d62728"},
+                    movers, x="period_return", y="name", orientation="h", color="direction", facet_col="direction",
+                    color_discrete_map={"top": "#2ca02c", "bottom": "#d62728"}, facet_col_spacing=0.3,
+                    category_orders={"direction": ["top", "bottom"]},
                     title=f"Best and worst {horizon} returns, top-50 coins, {movers.date.iloc[0]} (UTC)",
                 )  # fmt: skip
                 fig.update_xaxes(tickformat=".0%", title=f"{horizon} return")
-                fig.update_yaxes(title="")
+                fig.update_yaxes(title="", matches=None, showticklabels=True)
+                fig.update_layout(showlegend=False)
                 fig.update_layout(height=520, hovermode="closest")
                 chart(fig, "movers")
     with right:
@@ -84,8 +94,10 @@ def render(lake: Lake) -> None:
             fig = px.bar(
                 cats, x="market_cap", y="name", orientation="h", color="return_1d",
                 color_continuous_scale="RdYlGn", color_continuous_midpoint=0,
-                title=f"Largest categories by market cap (USD), {cats.date.iloc[0]} (UTC); colour: 24 h return",
+                title=f"Largest categories (USD), {cats.date.iloc[0]} (UTC)",
+                labels={"market_cap": "market cap (USD)", "return_1d": "24 h return"},
             )  # fmt: skip
+            fig.update_coloraxes(colorbar_tickformat=".1%")
             fig.update_yaxes(title="")
             fig.update_layout(height=520, hovermode="closest")
             chart(fig, "categories")
