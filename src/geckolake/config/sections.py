@@ -143,6 +143,12 @@ class AnalyticsSettings(_Section):
         default=20, ge=0, description="top N by market cap whose pairwise correlations are kept"
     )
     forecast_coins: int = Field(default=10, ge=0, description="top N by market cap that get forecasts and backtests")
+    forecast_stablecoins: bool = Field(
+        default=False, description="let stablecoins (as gold.market_daily classifies them) among the forecast coins"
+    )
+    beats_naive_min_gain: float = Field(
+        default=0.05, ge=0.0, lt=1.0, description="relative MASE gain over naive a model needs for beats_naive"
+    )
     forecast_models: tuple[ForecastModel, ...] = Field(default=FORECAST_MODELS, description="models fitted per coin")
     forecast_horizon: int = Field(default=30, ge=1, description="days forecast")
     backtest_folds: int = Field(default=6, ge=0, description="rolling origins")

@@ -7,7 +7,8 @@ every fold's h actual closes are known. Scores per model and horizon k, over the
 * MASE = mean |a - p| / s_f, with s_f the mean absolute one-day change of the fold's training
   closes (the in-sample naive one-step error, Hyndman & Koehler 2006)
 * coverage_80 / coverage_95 = share of folds with lo <= a <= hi
-* beats_naive = the model's MASE is below the naive model's at the same horizon (false for naive)
+* beats_naive (run.py) = the model's MASE is at least ``analytics.beats_naive_min_gain`` (5 %) below
+  the naive model's at the same horizon (false for naive)
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""gold.price_forecasts and gold.forecast_backtests for the top N coins of the latest day."""
+"""gold.price_forecasts and gold.forecast_backtests for the top N coins of the latest day.
+
+Stablecoins are left out (a peg is not worth forecasting, and they would crowd the top N);
+``beats_naive`` asks for a stated minimum relative MASE gain, not any difference (docs/metrics.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 
 from geckolake.analytics.forecast.backtest import backtest
 from geckolake.analytics.forecast.models import forecast_price
+from geckolake.analytics.market import STABLE_BAND, STABLE_DAYS
 from geckolake.analytics.series import Series
 from geckolake.config import AnalyticsSettings
 
@@ -24,8 +29,25 @@ def history(s: Series, train_days: int) -> np.ndarray:
     return s.close[max(start, len(s.close) - train_days) :]
 
 
-def forecast_coins(series: list[Series], n: int) -> list[Series]:
-    """Per currency, the top ``n`` coins by market cap on that currency's latest day."""
+def stablecoin_ids(series: list[Series], known: frozenset[str]) -> set[str]:
+    """Coins ``gold.market_daily`` counts as stablecoins on their last day: listed in ``known``, or
+    with USD closes on each of the last 30 days all within the band."""
+    out = set(known)
+    for s in series:
+        last = s.close[-STABLE_DAYS:]  # NaN (a missing day) is outside the band
+        in_band = (last >= STABLE_BAND[0]) & (last <= STABLE_BAND[1])
+        if s.vs_currency == "usd" and len(last) == STABLE_DAYS and bool(in_band.all()):
+            out.add(s.coin_id)
+    return out
+
+
+def beats_naive(model_mase: float, naive_mase: float, min_gain: float) -> bool:
+    """A model beats naive when its MASE is at least ``min_gain`` (relative) below naive's."""
+    return bool(model_mase < naive_mase * (1.0 - min_gain))
+
+
+def forecast_coins(series: list[Series], n: int, exclude: frozenset[str] | set[str] = frozenset()) -> list[Series]:
+    """Per currency, the top ``n`` coins by market cap on that currency's latest day, ``exclude`` left out."""
     last: dict[str, date] = {}
     for s in series:
         end = s.first + timedelta(days=len(s.close) - 1)
@@ -33,7 +55,7 @@ def forecast_coins(series: list[Series], n: int) -> list[Series]:
     chosen = []
     for cur, day in last.items():
         live = [s for s in series if s.vs_currency == cur and s.first + timedelta(days=len(s.close) - 1) == day]
-        live = [s for s in live if not math.isnan(s.market_cap[-1])]
+        live = [s for s in live if not math.isnan(s.market_cap[-1]) and s.coin_id not in exclude]
         live.sort(key=lambda s: (-s.market_cap[-1], s.coin_id))
         chosen += live[:n]
     return chosen
@@ -51,7 +73,8 @@ def forecast_tables(
     h = cfg.forecast_horizon
     forecasts: list[dict[str, object]] = []
     backtests: list[dict[str, object]] = []
-    for s in forecast_coins(series, cfg.forecast_coins):
+    exclude = set() if cfg.forecast_stablecoins else stablecoin_ids(series, cfg.stablecoins)
+    for s in forecast_coins(series, cfg.forecast_coins, exclude):
         closes = history(s, cfg.train_days)
         if len(closes) < cfg.min_train_days:
             continue
@@ -85,7 +108,8 @@ def forecast_tables(
         naive = scores.get("naive")
         for name, sc in scores.items():
             for k in range(h):
-                beats = naive is not None and name != "naive" and bool(sc.mase[k] < naive.mase[k])
+                gain = cfg.beats_naive_min_gain
+                beats = naive is not None and name != "naive" and beats_naive(sc.mase[k], naive.mase[k], gain)
                 backtests.append(
                     {
                         **base,
