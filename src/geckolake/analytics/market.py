@@ -4,6 +4,11 @@ Inputs: ``daily`` (gold.coin_daily rows from 30 days before the first day comput
 stablecoin rule and the index's previous-day weights are available) and ``global_market``
 (silver.global_market). Sums run over lists ordered by coin id so that floating-point results do
 not depend on thread scheduling. Formulas: docs/metrics.md.
+
+Each column keeps one source for the whole series (issue 17: taking the last day's totals from
+/global and earlier days' from a sum made the series jump): ``total_market_cap``/``total_volume``
+are /global's where it was fetched (null elsewhere); ``covered_*``, dominance and the stablecoin
+share always come from the coins the lake holds.
 """
 
 from __future__ import annotations
@@ -54,9 +59,7 @@ glb AS (
         c.vs_currency,
         utc_date(g.updated_at) AS date,
         arg_max(g.total_market_cap[c.vs_currency], g.updated_at) AS cap,
-        arg_max(g.total_volume[c.vs_currency], g.updated_at) AS volume,
-        arg_max(g.market_cap_percentage['btc'], g.updated_at) / 100 AS btc,
-        arg_max(g.market_cap_percentage['eth'], g.updated_at) / 100 AS eth
+        arg_max(g.total_volume[c.vs_currency], g.updated_at) AS volume
     FROM global_market g CROSS JOIN (SELECT DISTINCT vs_currency FROM days) c
     WHERE g.total_market_cap[c.vs_currency] IS NOT NULL
     GROUP BY ALL
@@ -85,12 +88,14 @@ idx AS (
 SELECT
     d.vs_currency,
     d.date,
-    coalesce(g.cap, d.summed_cap) AS total_market_cap,
-    CASE WHEN g.cap IS NOT NULL THEN g.volume ELSE d.summed_volume END AS total_volume,
-    CASE WHEN g.cap IS NOT NULL THEN 'global' ELSE 'summed' END AS totals_source,
-    CASE WHEN g.cap IS NOT NULL THEN g.btc ELSE d.btc_cap / nullif(d.summed_cap, 0) END AS btc_dominance,
-    CASE WHEN g.cap IS NOT NULL THEN g.eth ELSE d.eth_cap / nullif(d.summed_cap, 0) END AS eth_dominance,
-    coalesce(d.stable_cap, 0) / nullif(coalesce(g.cap, d.summed_cap), 0) AS stablecoin_share,
+    g.cap AS total_market_cap,
+    g.volume AS total_volume,
+    CASE WHEN g.cap IS NOT NULL THEN 'global' END AS totals_source,
+    d.summed_cap AS covered_market_cap,
+    d.summed_volume AS covered_volume,
+    d.btc_cap / nullif(d.summed_cap, 0) AS btc_dominance,
+    d.eth_cap / nullif(d.summed_cap, 0) AS eth_dominance,
+    coalesce(d.stable_cap, 0) / nullif(d.summed_cap, 0) AS stablecoin_share,
     d.coins,
     d.advancers,
     d.decliners,

@@ -312,6 +312,8 @@ GOLD: tuple[TableDef, ...] = (
             ("total_market_cap", F64),
             ("total_volume", F64),
             ("totals_source", STR),
+            ("covered_market_cap", F64),
+            ("covered_volume", F64),
             ("btc_dominance", F64),
             ("eth_dominance", F64),
             ("stablecoin_share", F64),
