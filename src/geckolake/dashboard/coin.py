@@ -137,6 +137,26 @@ def _forecast(lake: Lake, coin_id: str, daily: pd.DataFrame) -> None:
                 "beats_naive_share": st.column_config.NumberColumn("beats naive (share of horizons)", format="percent"),
             },
         )  # fmt: skip
+        by_horizon = read(lake, "backtest_by_horizon", lake.currency, coin_id)
+        left, right = st.columns(2)
+        with left:
+            fig = px.line(
+                by_horizon, x="horizon", y="mase", color="model", markers=True, title="Backtest MASE by horizon"
+            )
+            fig.update_xaxes(title="horizon (days)")
+            fig.update_yaxes(title="MASE", rangemode="tozero")
+            chart(fig, "mase")
+        with right:
+            coverage = by_horizon.melt(
+                id_vars=["model", "horizon"], value_vars=["coverage_80", "coverage_95"], var_name="band"
+            )
+            fig = px.line(
+                coverage, x="horizon", y="value", color="model", line_dash="band", markers=True,
+                title="Backtest coverage by horizon (nominal 80 % / 95 %)",
+            )  # fmt: skip
+            fig.update_xaxes(title="horizon (days)")
+            fig.update_yaxes(tickformat=".0%", title="share of folds inside the band", range=[0, 1.05])
+            chart(fig, "coverage")
 
 
 def _risk(lake: Lake, coin_id: str) -> None:

@@ -144,6 +144,20 @@ def backtest_scores(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
     )
 
 
+def backtest_by_horizon(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
+    """Each model's backtest of the latest run date per horizon (MASE and coverage)."""
+    return _frame(
+        lake,
+        f"""SELECT model, horizon, mase, coverage_80, coverage_95, beats_naive
+            FROM gold.forecast_backtests
+            WHERE vs_currency = {_lit(currency)} AND coin_id = {_lit(coin_id)}
+              AND run_date = (SELECT max(run_date) FROM gold.forecast_backtests
+                              WHERE vs_currency = {_lit(currency)} AND coin_id = {_lit(coin_id)})
+            ORDER BY model, horizon
+            LIMIT 200""",
+    )
+
+
 def coin_risk(lake: Path, currency: str, coin_id: str, days: int = MAX_DAYS) -> pd.DataFrame:
     """The coin's risk measures per day (volatility, drawdown, Sharpe, beta/correlation to BTC, VaR/ES)."""
     return _frame(
@@ -236,6 +250,23 @@ def task_runs(lake: Path, limit: int = MAX_RUNS) -> pd.DataFrame:
             ORDER BY started_at DESC
             LIMIT {int(limit)}""",
     )
+
+
+def credits_per_month(lake: Path, months: int = 12) -> pd.DataFrame:
+    """Calls answered by the API per calendar month (UTC), the last ``months``: each is one credit.
+
+    The same count as ``status``'s credits of the current month (``ops.raw_manifest`` rows with a status).
+    """
+    return _frame(
+        lake,
+        f"""SELECT strftime(date_trunc('month', fetched_at AT TIME ZONE 'UTC'), '%Y-%m') AS month,
+                   count(*) AS credits
+            FROM ops.raw_manifest
+            WHERE status IS NOT NULL
+            GROUP BY month
+            ORDER BY month DESC
+            LIMIT {int(months)}""",
+    ).sort_values("month", ignore_index=True)
 
 
 def check_results(lake: Path, limit: int = 200) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import plotly.express as px
@@ -35,14 +36,14 @@ def render(lake: Lake) -> None:
     if st_ is not None:
         _at_a_glance(st_)
     _gated(lake)
-    _runs(lake)
+    _runs(lake, st_)
     _checks(lake)
     if st_ is not None:
         _freshness(st_)
     left, right = st.columns(2)
     with left:
         st.subheader("Anomalies")
-        _table(lake, "ops.anomalies", "anomalies", "no market anomalies detected (runs look for them after commits).")
+        _anomalies(lake)
     with right:
         st.subheader("Alerts sent")
         _table(lake, "ops.alerts_sent", "alerts_sent", "no alerts sent (`geckolake alert test` tries the channels).")
@@ -52,7 +53,7 @@ def _at_a_glance(st_: Status) -> None:
     a, b, c, d = st.columns(4)
     a.metric("health", "healthy" if st_.healthy else "unhealthy")
     last = max(st_.jobs, key=lambda j: j.started_at or st_.now, default=None)
-    b.metric("last run", f"{last.command}: {last.status}" if last else "none")
+    b.metric(f"last run ({last.command})" if last else "last run", last.status if last else "none")
     if st_.credits is not None:
         credits = st_.credits
         c.metric(f"API credits {credits.month}", f"{credits.used:,}", help=f"{credits.plan} plan")
@@ -84,7 +85,7 @@ def _gated(lake: Lake) -> None:
                     st.dataframe(pd.DataFrame(sample), hide_index=True)
 
 
-def _runs(lake: Lake) -> None:
+def _runs(lake: Lake, st_: Status | None) -> None:
     st.subheader("Runs")
     if not lake.has("ops.pipeline_runs"):
         empty("no runs recorded yet: run `geckolake run` (or `geckolake demo`).")
@@ -102,14 +103,14 @@ def _runs(lake: Lake) -> None:
     left, right = st.columns(2)
     with left:
         per_day = (
-            runs.assign(day=runs.started_at.dt.date)
+            runs.assign(day=runs.started_at.dt.strftime("%Y-%m-%d"))
             .groupby("day", as_index=False)[["api_calls", "retries", "rate_limited"]]
             .sum()
             .melt(id_vars="day", var_name="kind", value_name="count")
         )
         fig = px.bar(per_day, x="day", y="count", color="kind", barmode="group",
                      title="API calls, retries and 429s per day")  # fmt: skip
-        fig.update_xaxes(title=UTC_DAY)
+        fig.update_xaxes(title=UTC_DAY, type="category")
         chart(fig, "calls")
     with right:
         if lake.has("ops.task_runs"):
@@ -124,6 +125,19 @@ def _runs(lake: Lake) -> None:
             empty("no phases recorded yet (`ops.task_runs` fills with each run).")
     with st.expander("latest runs"):
         st.dataframe(runs.head(50), hide_index=True)
+    if lake.has("ops.raw_manifest"):
+        _credits(read(lake, "credits_per_month"), st_.credits.monthly if st_ and st_.credits else None)
+
+
+def _credits(per_month: pd.DataFrame, budget: int | None) -> None:
+    fig = px.bar(per_month, x="month", y="credits", title="API credits per month (UTC) vs the monthly budget")
+    if budget:
+        fig.add_hline(y=budget, line_dash="dash", line_color="#d62728", annotation_text=f"budget {budget:,}")
+        if budget > 20 * per_month.credits.max():  # a linear axis would flatten the bars to nothing
+            fig.update_yaxes(type="log", range=[0, math.log10(budget) + 0.2])
+    fig.update_xaxes(title="month (UTC)", type="category")
+    fig.update_yaxes(title="credits (calls answered)", rangemode="tozero")
+    chart(fig, "credits")
 
 
 def _checks(lake: Lake) -> None:
@@ -156,6 +170,21 @@ def _freshness(st_: Status) -> None:
         empty("no freshness rules apply yet.")
     else:
         st.dataframe(rows, hide_index=True)
+
+
+def _anomalies(lake: Lake) -> None:
+    if not lake.has("ops.anomalies"):
+        empty("no market anomalies detected (runs look for them after commits).")
+        return
+    found = read(lake, "anomalies")
+    fig = px.scatter(
+        found, x="detected_at", y="score", color="kind", hover_data=["coin_id", "value", "expected", "detail"],
+        title="Anomalies: when, how unusual (score), which kind",
+    )  # fmt: skip
+    fig.update_xaxes(title=UTC_TIME)
+    fig.update_layout(hovermode="closest")
+    chart(fig, "anomalies")
+    st.dataframe(found, hide_index=True, height=240)
 
 
 def _table(lake: Lake, table: str, reader: str, when_empty: str) -> None:

@@ -62,6 +62,7 @@ def gated_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         with proxy(url, corrupt_markets) as bad:
             later = NOW + timedelta(minutes=5)
             gated = geckolake.run(geckolake.Settings(lake=lake, base_url=bad, as_of=later, **scope))
+        geckolake.prices(geckolake.Settings(lake=lake, base_url=url, as_of=NOW + timedelta(minutes=6), **scope))
     assert gated.status == "gated"
     yield lake
 
@@ -79,6 +80,11 @@ def test_the_reads_are_bounded_and_answer_from_a_demo_lake(demo_lake: Path) -> N
     runs = data.pipeline_runs(demo_lake)
     assert set(runs.command) == {"demo", "forecast"} and (runs.seconds > 0).all()
     assert data.check_results(demo_lake).passed.all()
+    credits = geckolake.status(geckolake.Settings(lake=demo_lake)).credits
+    assert credits is not None
+    assert data.credits_per_month(demo_lake).iloc[-1].to_dict() == {"month": credits.month, "credits": credits.used}
+    by_horizon = data.backtest_by_horizon(demo_lake, "usd", "bitcoin")
+    assert set(by_horizon.horizon) == set(range(1, 31)) and set(by_horizon.model) == set(fc.model)
     assert data.gated_runs(demo_lake).empty and data.live_prices(demo_lake, "usd", "bitcoin").empty
 
 
@@ -118,3 +124,13 @@ def test_the_other_pages_still_draw_a_lake_with_a_gated_run(
 ) -> None:
     app = _run_page(page, gated_lake, monkeypatch)
     assert not app.exception, app.exception
+
+
+def test_the_coin_page_draws_live_prices_once_the_prices_job_ran(
+    gated_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not data.live_prices(gated_lake, "usd", "bitcoin").empty
+    app = _run_page("coin", gated_lake, monkeypatch)
+    assert not app.exception, app.exception
+    assert "no live prices yet" not in _texts(app)
+    assert any("Live price" in str(c.proto.spec) for c in app.get("plotly_chart"))
