@@ -113,7 +113,7 @@ def test_market_page_draws_totals_dominance_index_breadth_movers_and_categories(
     page: object, dashboard: str, tmp_path: Path
 ) -> None:
     page.goto(f"{dashboard}/")  # the default page  # type: ignore[attr-defined]
-    _settle(page, ["Total market cap and volume", "BTC/ETH dominance", "Cap-weighted index", "Top movers",
+    _settle(page, ["Market cap and volume", "BTC/ETH dominance", "Cap-weighted index", "Top movers",
                    "Largest categories"], charts=6)  # fmt: skip
     assert page.locator(".js-plotly-plot .bars").count() > 0  # type: ignore[attr-defined]
     _no_errors(page)

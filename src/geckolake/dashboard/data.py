@@ -46,10 +46,15 @@ def _lit(value: str) -> str:
 
 
 def market_daily(lake: Path, currency: str, days: int = MAX_DAYS) -> pd.DataFrame:
-    """Totals, dominance, stablecoin share, breadth and the index per day (last ``days`` days)."""
+    """Totals, dominance, stablecoin share, breadth and the index per day (last ``days`` days).
+
+    ``total_*`` are CoinGecko's ``/global`` figures (null on days without a snapshot); ``covered_*``
+    the sums over the coins the lake holds (every day), the base of dominance and stablecoin share.
+    """
     return _frame(
         lake,
-        f"""SELECT date, total_market_cap, total_volume, totals_source, btc_dominance, eth_dominance,
+        f"""SELECT date, total_market_cap, total_volume, totals_source, covered_market_cap, covered_volume,
+                   btc_dominance, eth_dominance,
                    stablecoin_share, coins, advancers, decliners, unchanged, index_level, index_return
             FROM gold.market_daily
             WHERE vs_currency = {_lit(currency)}

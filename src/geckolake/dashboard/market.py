@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -29,17 +30,36 @@ def render(lake: Lake) -> None:
     if needs(lake, "gold.market_daily", "geckolake run"):
         daily = read(lake, "market_daily", lake.currency)
         last = daily.iloc[-1]
+        known = daily.dropna(subset=["total_market_cap"])
         a, b, c, d = st.columns(4)
-        a.metric(f"total market cap ({cur})", compact(last.total_market_cap))
-        b.metric(f"24 h volume ({cur})", compact(last.total_volume))
-        c.metric("BTC dominance", f"{last.btc_dominance:.1%}")
-        d.metric("index level", f"{last.index_level:,.1f}", f"{(last.index_return or 0):+.2%}")
-        source = "CoinGecko /global" if last.totals_source == "global" else "the sum over the lake's coins"
-        st.caption(f"Latest day {last.date} (UTC); totals from {source}.")
+        if known.empty:
+            a.metric(f"market cap of held coins ({cur})", compact(last.covered_market_cap))
+            b.metric(f"24 h volume of held coins ({cur})", compact(last.covered_volume))
+        else:
+            newest = known.iloc[-1]
+            a.metric(f"total market cap ({cur}, {newest.date})", compact(newest.total_market_cap))
+            b.metric(f"24 h volume ({cur}, {newest.date})", compact(newest.total_volume))
+        c.metric("BTC dominance (held coins)", f"{last.btc_dominance:.1%}")
+        change = None if pd.isna(last.index_return) else f"{last.index_return:+.2%}"
+        d.metric("index level", f"{last.index_level:,.1f}", change)
+        st.caption(
+            f"Latest day {last.date} (UTC). Totals are CoinGecko's /global figures on the days one was fetched; "
+            "the lines are the sums over the coins the lake holds (every day), the base of the shares below."
+        )
         totals = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-        totals.add_trace(go.Scatter(x=daily.date, y=daily.total_market_cap, name=f"market cap ({cur})"), 1, 1)
-        totals.add_trace(go.Bar(x=daily.date, y=daily.total_volume, name=f"volume ({cur})"), 2, 1)
-        totals.update_layout(title="Total market cap and volume", height=420)
+        totals.add_trace(
+            go.Scatter(x=daily.date, y=daily.covered_market_cap, name=f"market cap, held coins ({cur})"), 1, 1
+        )
+        totals.add_trace(go.Bar(x=daily.date, y=daily.covered_volume, name=f"volume, held coins ({cur})"), 2, 1)
+        if not known.empty:
+            totals.add_trace(
+                go.Scatter(x=known.date, y=known.total_market_cap, mode="markers", name="market cap, /global total"),
+                1, 1,
+            )  # fmt: skip
+            totals.add_trace(
+                go.Scatter(x=known.date, y=known.total_volume, mode="markers", name="volume, /global total"), 2, 1
+            )
+        totals.update_layout(title="Market cap and volume", height=420)
         totals.update_xaxes(title_text=UTC_DAY, row=2, col=1)
         chart(totals, "totals")
 
@@ -49,7 +69,7 @@ def render(lake: Lake) -> None:
                 id_vars="date", value_vars=["btc_dominance", "eth_dominance", "stablecoin_share"], var_name="share"
             )
             fig = px.line(shares, x="date", y="value", color="share", title="BTC/ETH dominance and stablecoin share")
-            fig.update_yaxes(tickformat=".0%", title="share of total market cap")
+            fig.update_yaxes(tickformat=".0%", title="share of the held coins' market cap")
             fig.update_xaxes(title=UTC_DAY)
             chart(fig, "dominance")
         with right:
