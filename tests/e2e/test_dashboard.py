@@ -63,7 +63,7 @@ def dashboard(demo_lake: Path) -> Iterator[str]:
         assert line == f"dashboard on http://127.0.0.1:{port}", proc.stderr.read() if proc.stderr else line
         yield line.removeprefix("dashboard on ")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signal.SIGTERM)  # the command stops its Streamlit child itself
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -72,6 +72,7 @@ def dashboard(demo_lake: Path) -> Iterator[str]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+    assert proc.returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,21 @@ def page(dashboard: str) -> Iterator[object]:
         tab.set_default_timeout(30_000)
         yield tab
         browser.close()
+
+
+def test_a_taken_port_is_one_error_line(demo_lake: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [*GECKOLAKE, "--lake", str(demo_lake), "dashboard", "--port", str(port)],
+            env=_env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}:")
+    assert proc.stderr.strip().endswith("pick another --port or --host")
 
 
 def _settle(page: object, texts: list[str], charts: int) -> None:

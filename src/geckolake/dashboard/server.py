@@ -86,7 +86,7 @@ def serve(
     config: Path | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve the dashboard over ``settings.lake`` until interrupted; returns the server's exit code.
+    """Serve the dashboard over ``settings.lake`` until SIGTERM (0), Ctrl-C (130) or the server's own exit (its code).
 
     ``on_ready`` receives the URL once the server answers.
 
@@ -104,14 +104,21 @@ def serve(
     if config is not None:
         env["GECKOLAKE_CONFIG"] = str(Path(config).resolve())
     proc = subprocess.Popen(streamlit_command(host, port), env=env, stdout=subprocess.DEVNULL)
-    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+    stopped: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopped.append(signum)
+        proc.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}"
         _wait_healthy(proc, url, START_TIMEOUT_S)
         if on_ready is not None:
             on_ready(url)
-        return proc.wait()
+        code = proc.wait()
+        return 0 if stopped else code
     except KeyboardInterrupt:
         return 130
     finally:

@@ -49,8 +49,8 @@ def _settings(config: str | None) -> Settings:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _filled(_settings: Settings, lake: str) -> dict[str, int]:
-    return data.filled_tables(_settings)
+def _filled(_resolved: Settings, lake: str) -> dict[str, int]:
+    return data.filled_tables(_resolved)
 
 
 def current_lake() -> Lake:
