@@ -103,9 +103,26 @@ def to_json(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
     return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows], default=str)
 
 
+def _plain(v: Any) -> Any:
+    """``v`` with nested dates, decimals and map keys made JSON-friendly."""
+    if isinstance(v, dict):
+        return {k if isinstance(k, str) else str(_plain(k)): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return _jsonable(v)
+
+
+def _csv_cell(v: Any) -> Any:
+    """A CSV cell: lists, maps and structs as compact JSON (not Python reprs), scalars as they are."""
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(_plain(v), separators=(",", ":"), default=str)
+    return _jsonable(v)
+
+
 def to_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Rows as CSV with a header; list, map and struct values are written as JSON."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([[_jsonable(v) for v in row] for row in rows])
+    writer.writerows([[_csv_cell(v) for v in row] for row in rows])
     return buf.getvalue()
