@@ -33,7 +33,7 @@ def render(lake: Lake) -> None:
     else:
         fig = px.scatter(
             points, x="vol_90d", y="return_90d_ann", size="market_cap", hover_name="name", text="coin_id",
-            title="Risk against return over 90 days (bubble: market cap)",
+            size_max=45, title="Risk against return over 90 days (bubble: market cap)",
         )  # fmt: skip
         fig.update_traces(textposition="top center", textfont_size=9)
         fig.update_xaxes(tickformat=".0%", title="volatility 90 d (annualised)")
@@ -48,13 +48,15 @@ def render(lake: Lake) -> None:
         empty(f"no {window}-day correlations yet: they need {window} full days of returns.")
         return
     grid = pairs.pivot_table(index="coin_a", columns="coin_b", values="corr")
-    order = sorted(grid.index.union(grid.columns))
+    held = set(grid.index.union(grid.columns))
+    by_cap = [c for c in table.coin_id if c in held]  # largest first, as the risk table
+    order = by_cap + sorted(held - set(by_cap))
     grid = grid.reindex(index=order, columns=order)
     for coin in order:
         grid.loc[coin, coin] = 1.0
     fig = px.imshow(
         grid, color_continuous_scale="RdBu_r", zmin=-1, zmax=1, aspect="auto",
-        title=f"Correlation of daily log returns, {window} days to {pairs.date.iloc[0]} (UTC), top coins",
+        title=f"Correlation of daily log returns, {window} days to {pairs.date.iloc[0]} (UTC), largest coins first",
     )  # fmt: skip
     fig.update_layout(height=620, hovermode="closest")
     fig.update_xaxes(title="")
