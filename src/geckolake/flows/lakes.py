@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from geckolake.errors import LakeError
 from geckolake.ingest.pipeline import ensure_writable
-from geckolake.lake.catalog import is_lake
+from geckolake.lake.catalog import check_folder, check_not_moved, is_lake
 from geckolake.lake.lock import writer_lock
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def existing_lake(settings: Settings) -> Lake:
     from geckolake.lake.catalog import open_lake
 
     require_lake(settings.lake)
-    return open_lake(settings.lake)
+    return open_lake(settings.lake, read_only=True)
 
 
 @contextmanager
@@ -70,6 +70,8 @@ def creating(settings: Settings) -> Iterator[None]:
         LakeLocked: another process is writing the lake.
     """
     ensure_writable(settings.lake)
+    check_folder(settings.lake.expanduser().resolve())  # before the lock file marks the folder as a lake
+    check_not_moved(settings.lake.expanduser().resolve())
     settings.lake.mkdir(parents=True, exist_ok=True)
     with writer_lock(settings.lake):
         yield

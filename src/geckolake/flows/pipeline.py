@@ -59,4 +59,6 @@ def plan(settings: Settings, *, ids: Sequence[str] = ()) -> planner.PlanSummary:
     """The calls the next run (with ``ids``) would make, per endpoint, with credits and ETA; calls nothing."""
     from geckolake.lake.catalog import open_lake
 
-    return planner.dry_run(settings, open_lake(settings.lake) if lake_exists(settings.lake) else None, ids)
+    return planner.dry_run(
+        settings, open_lake(settings.lake, read_only=True) if lake_exists(settings.lake) else None, ids
+    )

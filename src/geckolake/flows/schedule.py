@@ -57,7 +57,9 @@ def planned_calls(settings: Settings, kind: str) -> int:
     if kind == "history":
         from geckolake.lake.catalog import open_lake
 
-        return planner.dry_run(settings, open_lake(settings.lake) if lake_exists(settings.lake) else None).credits
+        return planner.dry_run(
+            settings, open_lake(settings.lake, read_only=True) if lake_exists(settings.lake) else None
+        ).credits
     return 0
 
 

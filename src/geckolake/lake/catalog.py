@@ -14,6 +14,7 @@ current snapshot of each table, which Iceberg commits atomically. The write path
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -47,7 +48,7 @@ CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
 _TABLE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
 CATALOG_FILE = "catalog.db"
-_LAKE_MARKERS = (CATALOG_FILE, "warehouse", "raw", ".writer.lock", "geckolake.toml")
+_LAKE_MARKERS = (CATALOG_FILE, "warehouse", "raw", ".writer.lock", ".scheduler.lock", "geckolake.toml")
 
 
 @dataclass(frozen=True)
@@ -244,25 +245,38 @@ def is_lake(path: Path) -> bool:
     return (Path(path) / CATALOG_FILE).is_file()
 
 
-def open_lake(path: Path) -> Lake:
+def open_lake(path: Path, *, read_only: bool = False) -> Lake:
     """Open (creating if needed) the lake at ``path`` with every namespace and table.
 
+    ``read_only`` opens an existing lake for reading only: nothing is created or written, so a lake
+    the user may read but not write (a shared folder, a read-only mount) can be queried.
+
     Raises:
-        LakeError: the folder cannot be created or written, is not a lake, or its catalog is unusable.
+        LakeError: the folder cannot be created or written (or, ``read_only``, holds no lake), is not a
+            lake, was copied or moved from where its catalog points, or its catalog is unusable.
     """
     root = Path(path).expanduser().resolve()
-    _check_folder(root)
+    if read_only:
+        if not is_lake(root):
+            raise LakeError(
+                f"no lake at {root}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake"
+            )
+    else:
+        check_folder(root)
+    check_not_moved(root)
     try:
-        (root / "warehouse").mkdir(exist_ok=True)
+        if not read_only:
+            (root / "warehouse").mkdir(exist_ok=True)
         catalog = SqlCatalog(
             CATALOG_NAME,
             uri=f"sqlite:///{root / CATALOG_FILE}",
             warehouse=(root / "warehouse").as_uri(),
         )
-        for ns in LAYERS:
-            catalog.create_namespace_if_not_exists(ns)
         lake = Lake(root, catalog)
-        _create_tables(catalog, list(lake.defs.values()))
+        if not read_only:
+            for ns in LAYERS:
+                catalog.create_namespace_if_not_exists(ns)
+            _create_tables(catalog, list(lake.defs.values()))
     except LakeError:
         raise
     except Exception as e:
@@ -273,7 +287,52 @@ def open_lake(path: Path) -> Lake:
     return lake
 
 
-def _check_folder(root: Path) -> None:
+def check_not_moved(root: Path) -> None:
+    """Fail when the lake's catalog points at another folder's files: the lake was copied or moved.
+
+    The Iceberg catalog stores absolute locations, so a copy would read, and write into, the original
+    lake (a replay there would purge the original's files) and a moved lake's files are not where its
+    catalog says. Checked on the SQLite catalog directly, before PyIceberg touches anything.
+
+    Raises:
+        LakeError: the catalog's tables live under another folder.
+    """
+    import sqlite3
+
+    if not is_lake(root):
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"{(root / CATALOG_FILE).as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT metadata_location FROM iceberg_tables LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return  # a new or damaged catalog: open_lake says what is wrong with it
+    if row is None or not row[0]:
+        return
+    expected = (root / "warehouse").as_uri() + "/"
+    location = str(row[0])
+    if location.startswith(expected):
+        return
+    from urllib.parse import unquote
+
+    origin = unquote(location.split("/warehouse/", 1)[0].removeprefix("file://"))
+    if not Path(origin).exists():
+        raise LakeError(
+            f"the lake at {root} was moved from {origin}: its catalog still points at files there",
+            hint=f"move it back to {origin} (geckolake cannot move a lake yet)",
+        )
+    raise LakeError(
+        f"the lake at {root} is a copy of {origin}: its catalog points at the original's files, so using it "
+        "would read and change the original",
+        hint=f"use the original (--lake {origin}); geckolake cannot copy a lake yet",
+    )
+
+
+def check_folder(root: Path) -> None:
+    """Fail unless ``root`` can hold a lake: a folder that is empty, new, or already a lake, and writable.
+
+    Raises:
+        LakeError: a file, a non-empty folder that is not a lake, or not writable.
+    """
     if root.exists() and not root.is_dir():
         raise LakeError(f"the lake path {root} is a file, not a folder", hint="pass a folder with --lake")
     if root.is_dir() and any(root.iterdir()) and not any((root / m).exists() for m in _LAKE_MARKERS):

@@ -55,7 +55,7 @@ class CreditBudget:
 def _credits_used(settings: Settings, now: datetime) -> int:
     if not is_lake(settings.lake):
         return 0
-    con = open_lake(settings.lake).connect_duckdb()
+    con = open_lake(settings.lake, read_only=True).connect_duckdb()
     try:
         return credits_used(con, now)
     finally:

@@ -203,7 +203,9 @@ class Scheduler:
         from geckolake.lake.catalog import open_lake
 
         try:
-            rows = open_lake(self.settings.lake).read("ops.pipeline_runs", columns=("command", "started_at"))
+            rows = open_lake(self.settings.lake, read_only=True).read(
+                "ops.pipeline_runs", columns=("command", "started_at")
+            )
         except GeckolakeError as e:
             log.warning("cannot read the run ledger: %s", e)
             return {}
@@ -374,7 +376,7 @@ class _SchedulerCollector:
             from geckolake.ops.metrics import LakeCollector
 
             try:
-                yield from LakeCollector(open_lake(s.settings.lake), s.settings).collect()
+                yield from LakeCollector(open_lake(s.settings.lake, read_only=True), s.settings).collect()
             except Exception as e:  # a scrape must never break the scheduler
                 log.warning("lake metrics unavailable: %s", e)
         events = CounterMetricFamily("geckolake_scheduler_events", "Scheduler events by job", labels=["job", "event"])
