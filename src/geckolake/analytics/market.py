@@ -49,7 +49,8 @@ days AS (
         count(*) AS coins,
         count(*) FILTER (WHERE return_1d > 0) AS advancers,
         count(*) FILTER (WHERE return_1d < 0) AS decliners,
-        count(*) FILTER (WHERE return_1d = 0) AS unchanged
+        count(*) FILTER (WHERE return_1d = 0) AS unchanged,
+        count(*) FILTER (WHERE quality = 'provisional') AS provisional_coins
     FROM d
     WHERE date >= $since
     GROUP BY vs_currency, date
@@ -100,6 +101,7 @@ SELECT
     d.advancers,
     d.decliners,
     d.unchanged,
+    d.provisional_coins,
     NULL::DOUBLE AS index_level,
     i.index_return,
     coalesce(i.index_constituents, 0) AS index_constituents

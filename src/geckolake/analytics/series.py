@@ -16,7 +16,10 @@ from geckolake.lake.catalog import Lake
 # Longest input window of any metric (365-day drawdown: closes D-364..D; 90-day windows of returns
 # reach the close of D-90; 30-day movers D-30) plus one day.
 LOOKBACK_DAYS = 366
-DAILY_COLUMNS = ("coin_id", "vs_currency", "date", "close", "market_cap", "volume", "return_1d", "log_return_1d")
+DAILY_COLUMNS = (
+    *("coin_id", "vs_currency", "date", "close", "market_cap", "volume", "return_1d", "log_return_1d"),
+    "quality",
+)
 _DENSE = ("close", "market_cap", "return_1d", "log_return_1d")
 _EPOCH = date(1970, 1, 1)
 

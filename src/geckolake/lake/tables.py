@@ -321,6 +321,7 @@ GOLD: tuple[TableDef, ...] = (
             ("advancers", I64),
             ("decliners", I64),
             ("unchanged", I64),
+            ("provisional_coins", I64),
             ("index_level", F64),
             ("index_return", F64),
             ("index_constituents", I64),

@@ -81,11 +81,12 @@ def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table
 
 
 def _first_day(con: duckdb.DuckDBPyConnection, staged: Mapping[str, pa.Table]) -> date | None:
-    """The earliest UTC day the staged silver rows of a batch touch (a daily point also closes the
-    day before)."""
+    """The earliest UTC day the staged silver rows of a batch touch: a price or snapshot on D also
+    touches D - 1 (a daily point at D 00:00 is D - 1's close; any row on D ends D - 1's provisional
+    quality in gold.coin_daily)."""
     parts = {
-        "price_history": "SELECT min(utc_date(ts) - CASE WHEN granularity = 'daily' THEN 1 ELSE 0 END) FROM t",
-        "market_snapshots": "SELECT min(utc_date(snapshot_ts)) FROM t",
+        "price_history": "SELECT min(utc_date(ts)) - 1 FROM t",
+        "market_snapshots": "SELECT min(utc_date(snapshot_ts)) - 1 FROM t",
         "global_market": "SELECT min(utc_date(updated_at)) FROM t",
         "categories": "SELECT min(snapshot_date) FROM t",
     }
@@ -125,9 +126,13 @@ def _gold_incremental(
     months: list[str] = list(months_row[0]) if months_row else []
     gold_row = con.execute("SELECT list(DISTINCT strftime(date, '%Y-%m')) FROM groups").fetchone()
     gold_months: list[str] = list(gold_row[0]) if gold_row else []
-    # coin_daily's returns of D+1 depend on D's close: rewrite the months of D+1 too, reading the
-    # month before each for the previous close.
-    returns_row = con.execute("SELECT list(DISTINCT strftime(date + 1, '%Y-%m')) FROM groups").fetchone()
+    # coin_daily's returns of D+1 depend on D's close, and D's quality on whether D+1 has a row
+    # (provisional): rewrite the months of D+1 and D-1 too, reading the month before each for the
+    # previous close.
+    returns_row = con.execute(
+        "SELECT list(DISTINCT m) FROM (SELECT strftime(date + 1, '%Y-%m') AS m FROM groups "
+        "UNION SELECT strftime(date - 1, '%Y-%m') FROM groups)"
+    ).fetchone()
     daily_months = sorted(set(gold_months) | set(returns_row[0] if returns_row else []))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE wanted AS SELECT coin_id, vs_currency, date FROM groups "

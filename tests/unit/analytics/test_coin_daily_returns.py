@@ -15,6 +15,10 @@ D = [date(2025, 3, d) for d in range(1, 9)]
 PRICES = {D[0]: 100.0, D[1]: 110.0, D[2]: 99.0, D[4]: 50.0, D[5]: 0.0, D[6]: 0.0}
 
 
+def at(d: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC)
+
+
 def rows(lake: Lake) -> dict[date, dict[str, object]]:
     return {r["date"]: r for r in lake.read("gold.coin_daily").to_pylist()}
 
@@ -33,14 +37,42 @@ def test_hand_computed_returns_and_quality(lake: Lake) -> None:
     d = got[D[1]]
     assert d["close"] == 99.0 and d["market_cap_rank"] == 3 and d["quality"] == "ok"
     assert math.isclose(d["return_1d"], 99 / 110 - 1) and math.isclose(d["log_return_1d"], math.log(0.9))
-    # 3/3: one point only (3/4 is missing)
-    assert (got[D[2]]["return_1d"], got[D[2]]["observations"], got[D[2]]["quality"]) == (0.0, 1, "single_point")
+    # 3/3: one point only, and 3/4 is missing: the end of 3/3 was never seen, so its close is provisional
+    assert (got[D[2]]["return_1d"], got[D[2]]["observations"], got[D[2]]["quality"]) == (0.0, 1, "provisional")
     assert got[D[2]]["market_cap_rank"] is None
     # 3/5: after the hole: no return
     assert (got[D[4]]["return_1d"], got[D[4]]["log_return_1d"], got[D[4]]["quality"]) == (None, None, "gap")
     # 3/6: previous close 0 (the coin died on the 3/6 midnight point): no return at all
     assert got[D[4]]["close"] == 0.0
     assert (got[D[5]]["return_1d"], got[D[5]]["log_return_1d"], got[D[5]]["quality"]) == (None, None, "zero_price")
+
+
+def test_a_day_is_provisional_until_its_closing_midnight_arrives(lake: Lake) -> None:
+    # a run at 3/2 14:00: 3/1 closed by the 3/2 midnight point, 3/2 holds only a live price
+    write(lake, points=daily_points("p", {D[0]: 10.0, D[1]: 11.0}), snaps=[snapshot("p", at(D[1], 14), 12.0, 1e9)])
+    got = rows(lake)
+    assert (got[D[0]]["quality"], got[D[1]]["quality"], got[D[1]]["close"]) == ("gap", "provisional", 12.0)
+    # the next run brings the 3/3 midnight point: 3/2 is closed, 3/3 is the new provisional day
+    write(lake, points=daily_points("p", {D[2]: 12.5}))
+    got = rows(lake)
+    assert (got[D[1]]["quality"], got[D[1]]["close"], got[D[2]]["quality"]) == ("ok", 12.5, "provisional")
+    before = lake.content_hash("gold.coin_daily")
+    rebuild_all(lake)
+    assert lake.content_hash("gold.coin_daily") == before
+
+
+def test_a_snapshot_only_day_closes_with_the_next_days_first_snapshot_across_a_month(lake: Lake) -> None:
+    write(
+        lake,
+        snaps=[snapshot("s", at(date(2025, 1, 30), 12), 5.0, 1e8), snapshot("s", at(date(2025, 1, 31), 9), 5.5, 1e8)],
+    )
+    assert rows(lake)[date(2025, 1, 31)]["quality"] == "provisional"
+    write(lake, snaps=[snapshot("s", at(date(2025, 2, 1), 0, 5), 5.6, 1e8)])
+    got = rows(lake)
+    assert (got[date(2025, 1, 31)]["quality"], got[date(2025, 2, 1)]["quality"]) == ("single_point", "provisional")
+    before = lake.content_hash("gold.coin_daily")
+    rebuild_all(lake)
+    assert lake.content_hash("gold.coin_daily") == before
 
 
 def test_fall_to_zero_is_minus_one_without_log_return(lake: Lake) -> None:

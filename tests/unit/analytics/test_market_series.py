@@ -25,7 +25,7 @@ def coin_days() -> pa.Table:
             rows.append(
                 {"coin_id": coin_id, "vs_currency": "usd", "date": START + timedelta(days=i), "close": close}
                 | {"market_cap": cap * (1 + drift) ** i, "volume": cap * 0.03, "return_1d": drift}
-                | {"log_return_1d": float(np.log1p(drift))}
+                | {"log_return_1d": float(np.log1p(drift)), "quality": "provisional" if i == DAYS - 1 else "ok"}
             )
     table = pa.Table.from_pylist(rows)
     return table.sort_by([("vs_currency", "ascending"), ("coin_id", "ascending"), ("date", "ascending")])
@@ -64,6 +64,7 @@ def test_no_column_jumps_when_global_is_fetched_only_on_the_last_day() -> None:
     assert out["totals_source"] == [None] * (DAYS - 1) + ["global"]
     assert out["total_market_cap"][:-1] == [None] * (DAYS - 1) and out["total_market_cap"][-1] > 0
     assert out["total_volume"][:-1] == [None] * (DAYS - 1)
+    assert out["provisional_coins"] == [0] * (DAYS - 1) + [len(COINS)]  # the last day used live prices
 
 
 def test_total_market_cap_comes_from_global_on_every_day_it_was_fetched() -> None:

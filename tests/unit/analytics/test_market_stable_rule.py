@@ -29,7 +29,7 @@ def daily_rows(rng: np.random.Generator) -> pa.Table:
             ret = float(rng.normal(0, 0.01))
             rows.append(
                 {"coin_id": coin_id, "vs_currency": cur, "date": d, "close": c, "market_cap": cap, "volume": 1e5}
-                | {"return_1d": ret, "log_return_1d": np.log1p(ret)}
+                | {"return_1d": ret, "log_return_1d": np.log1p(ret), "quality": "ok"}
             )
 
     band = [float(rng.uniform(0.985, 1.015)) for _ in range(80)]

@@ -10,10 +10,12 @@
 --   log_return_1d = ln(close / p.close), null when p is missing or either close <= 0
 --     (a dead coin's fall to 0 has return_1d = -1 and no log return);
 --   quality = first that applies: 'gap' (no row at date - 1: a coin's first day or after a hole),
---     'zero_price' (close or p.close <= 0), 'single_point' (observations = 1: open = high = low =
---     close come from one point), else 'ok'.
--- A row depends only on its own values and on the previous day's close, so completing any set of
--- days gives the same values as completing all of them.
+--     'zero_price' (close or p.close <= 0), 'provisional' (no row at date + 1: nothing observed at
+--     or after the closing midnight, so the day may not be over and its close is a live price),
+--     'single_point' (observations = 1: open = high = low = close come from one point), else 'ok'.
+-- A row depends only on its own values and on whether the previous and next days have rows, so
+-- completing any set of days gives the same values as completing all of them (`closes` must hold
+-- the neighbouring days the lake has).
 SELECT
     d.coin_id,
     d.vs_currency,
@@ -30,6 +32,7 @@ SELECT
     CASE
         WHEN p.close IS NULL THEN 'gap'
         WHEN d.close <= 0 OR p.close <= 0 THEN 'zero_price'
+        WHEN n.date IS NULL THEN 'provisional'
         WHEN d.observations = 1 THEN 'single_point'
         ELSE 'ok'
     END AS quality,
@@ -39,3 +42,5 @@ SELECT
 FROM daily d
 LEFT JOIN (SELECT DISTINCT coin_id, vs_currency, date, close FROM closes) p
     ON p.coin_id = d.coin_id AND p.vs_currency = d.vs_currency AND p.date = d.date - 1
+LEFT JOIN (SELECT DISTINCT coin_id, vs_currency, date FROM closes) n
+    ON n.coin_id = d.coin_id AND n.vs_currency = d.vs_currency AND n.date = d.date + 1
