@@ -310,7 +310,7 @@ def _assign_categories(coins: list[Coin], rng: random.Random) -> None:
 
 # Factor loadings of the real coins (beta, idiosyncratic daily sigma), roughly their observed
 # 2021-2025 behaviour: bitcoin is almost the market, ethereum a high-beta large cap.
-_LOADINGS = {"bitcoin": (1.0, 0.006), "ethereum": (1.2, 0.010), "binancecoin": (0.75, 0.018), "tron": (0.6, 0.02)}
+_LOADINGS = {"bitcoin": (1.0, 0.006), "ethereum": (1.2, 0.016), "binancecoin": (0.75, 0.018), "tron": (0.6, 0.02)}
 # Daily volatility of the common market factor (a beta-1 coin's systematic part in the normal regime),
 # of each sector factor and of a stablecoin's peg; calibrated so the realised statistics fall in the
 # ranges docs/simulator.md lists (tests/unit/simulator/test_sim_realism.py measures them).
