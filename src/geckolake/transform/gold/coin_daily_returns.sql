@@ -9,10 +9,11 @@
 --   return_1d = close / p.close - 1, null when p is missing or p.close <= 0;
 --   log_return_1d = ln(close / p.close), null when p is missing or either close <= 0
 --     (a dead coin's fall to 0 has return_1d = -1 and no log return);
---   quality = first that applies: 'gap' (no row at date - 1: a coin's first day or after a hole),
---     'zero_price' (close or p.close <= 0), 'provisional' (no row at date + 1: nothing observed at
---     or after the closing midnight, so the day may not be over and its close is a live price),
---     'single_point' (observations = 1: open = high = low = close come from one point), else 'ok'.
+--   quality = first that applies: 'provisional' (no row at date + 1: nothing observed at or after
+--     the closing midnight, so the day may not be over and its close is a live price: the row will
+--     change), 'gap' (no row at date - 1: a coin's first day or after a hole), 'zero_price' (close
+--     or p.close <= 0), 'single_point' (observations = 1: open = high = low = close come from one
+--     point), else 'ok'.
 -- A row depends only on its own values and on whether the previous and next days have rows, so
 -- completing any set of days gives the same values as completing all of them (`closes` must hold
 -- the neighbouring days the lake has).
@@ -30,9 +31,9 @@ SELECT
     CASE WHEN p.close > 0 THEN d.close / p.close - 1 END AS return_1d,
     CASE WHEN p.close > 0 AND d.close > 0 THEN ln(d.close / p.close) END AS log_return_1d,
     CASE
+        WHEN n.date IS NULL THEN 'provisional'
         WHEN p.close IS NULL THEN 'gap'
         WHEN d.close <= 0 OR p.close <= 0 THEN 'zero_price'
-        WHEN n.date IS NULL THEN 'provisional'
         WHEN d.observations = 1 THEN 'single_point'
         ELSE 'ok'
     END AS quality,
