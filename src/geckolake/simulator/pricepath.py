@@ -42,6 +42,7 @@ class Factors:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self._arrays: dict[str, F64] = {}
+        self._kr = key_of(seed, "factor", "regime")  # hashed once: regime() runs on every bridge
 
     def returns(self, name: str, days: I64) -> F64:
         """The factor's daily log return on each day (days >= 0)."""
@@ -54,7 +55,7 @@ class Factors:
 
     def regime(self, days: I64) -> F64:
         """Market-wide volatility regime of each day: 30-day blocks of calm / normal / turbulent."""
-        out: F64 = _regimes(uniform(key_of(self.seed, "factor", "regime"), days // 30), 0.6, 1.6)
+        out: F64 = _regimes(uniform(self._kr, days // 30), 0.6, 1.6)
         return out
 
     def _build(self, name: str, size: int) -> F64:
