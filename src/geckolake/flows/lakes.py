@@ -9,17 +9,12 @@ from typing import TYPE_CHECKING
 
 from geckolake.errors import LakeError
 from geckolake.ingest.pipeline import ensure_writable
-from geckolake.lake.catalog import check_folder, check_not_moved, is_lake
+from geckolake.lake.catalog import check_folder, check_not_moved, is_lake, open_lake
 from geckolake.lake.lock import writer_lock
 
 if TYPE_CHECKING:
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
-
-
-def lake_exists(path: Path) -> bool:
-    """True when ``path`` holds a lake (its catalog)."""
-    return is_lake(path)
 
 
 def require_lake(path: Path) -> None:
@@ -28,7 +23,7 @@ def require_lake(path: Path) -> None:
     Raises:
         LakeError: there is no lake at ``path``.
     """
-    if not lake_exists(path):
+    if not is_lake(path):
         raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
 
 
@@ -38,9 +33,6 @@ def existing_lake(settings: Settings) -> Lake:
     Raises:
         LakeError: there is no lake there.
     """
-    from geckolake.lake.catalog import open_lake
-
-    require_lake(settings.lake)
     return open_lake(settings.lake, read_only=True)
 
 
@@ -52,8 +44,6 @@ def writing(settings: Settings) -> Iterator[Lake]:
         LakeError: there is no lake there.
         LakeLocked: another process is writing it.
     """
-    from geckolake.lake.catalog import open_lake
-
     require_lake(settings.lake)
     with writer_lock(settings.lake):
         yield open_lake(settings.lake)

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from geckolake.errors import ConfigError
-from geckolake.flows.lakes import creating, lake_exists
+from geckolake.flows.lakes import creating
 from geckolake.flows.ledger import recorded
 from geckolake.ingest import prices as poll
 from geckolake.ingest.pipeline import Run, RunResult, make_client
+from geckolake.lake.catalog import is_lake, open_lake
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
@@ -33,10 +34,8 @@ def prices(
         ConfigError: the lake holds no coins yet (run ``geckolake run`` first).
         AuthError, ApiError, LakeError: as for a run.
     """
-    from geckolake.lake.catalog import open_lake
-
     with creating(settings):
-        lake = open_lake(settings.lake) if lake_exists(settings.lake) else None
+        lake = open_lake(settings.lake) if is_lake(settings.lake) else None
         ids = poll.top_coins(lake, settings.schedule.price_coins) if lake is not None else []
         if lake is None or not ids:
             raise ConfigError(

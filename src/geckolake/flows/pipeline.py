@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from geckolake.flows.lakes import creating, lake_exists
+from geckolake.flows.lakes import creating
 from geckolake.flows.ledger import recorded
 from geckolake.flows.publish import publish
 from geckolake.ingest import planner
 from geckolake.ingest.pipeline import Observer, Run, RunResult, drive, make_client
+from geckolake.lake.catalog import is_lake, open_lake
 
 if TYPE_CHECKING:
     from geckolake.api.client import CoinGeckoClient
@@ -57,8 +58,4 @@ def run(
 
 def plan(settings: Settings, *, ids: Sequence[str] = ()) -> planner.PlanSummary:
     """The calls the next run (with ``ids``) would make, per endpoint, with credits and ETA; calls nothing."""
-    from geckolake.lake.catalog import open_lake
-
-    return planner.dry_run(
-        settings, open_lake(settings.lake, read_only=True) if lake_exists(settings.lake) else None, ids
-    )
+    return planner.dry_run(settings, open_lake(settings.lake, read_only=True) if is_lake(settings.lake) else None, ids)

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from geckolake.flows.checks import watch
 from geckolake.flows.forecasts import forecast
-from geckolake.flows.lakes import lake_exists
 from geckolake.flows.live_prices import prices
 from geckolake.flows.maintenance import maintain
 from geckolake.flows.pipeline import run
 from geckolake.ingest import planner
 from geckolake.ingest.prices import planned_calls as poll_calls
+from geckolake.lake.catalog import is_lake, open_lake
 from geckolake.ops.budget import CreditBudget
 from geckolake.ops.scheduler import Runner, Scheduler
 
@@ -55,10 +55,8 @@ def planned_calls(settings: Settings, kind: str) -> int:
     if kind == "markets":
         return len(planner.plan_markets(settings))
     if kind == "history":
-        from geckolake.lake.catalog import open_lake
-
         return planner.dry_run(
-            settings, open_lake(settings.lake, read_only=True) if lake_exists(settings.lake) else None
+            settings, open_lake(settings.lake, read_only=True) if is_lake(settings.lake) else None
         ).credits
     return 0
 
