@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geckolake.errors import LakeError
 from geckolake.ingest.pipeline import ensure_writable
-from geckolake.lake.catalog import check_folder, check_not_moved, is_lake, open_lake
+from geckolake.lake.catalog import check_folder, check_not_moved, open_lake, require_lake
 from geckolake.lake.lock import writer_lock
 
 if TYPE_CHECKING:
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
-
-
-def require_lake(path: Path) -> None:
-    """Fail unless ``path`` holds a lake.
-
-    Raises:
-        LakeError: there is no lake at ``path``.
-    """
-    if not is_lake(path):
-        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
 
 
 def existing_lake(settings: Settings) -> Lake:

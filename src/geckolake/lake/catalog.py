@@ -245,6 +245,16 @@ def is_lake(path: Path) -> bool:
     return (Path(path) / CATALOG_FILE).is_file()
 
 
+def require_lake(path: Path) -> None:
+    """Fail unless ``path`` holds a lake.
+
+    Raises:
+        LakeError: there is no lake at ``path``.
+    """
+    if not is_lake(path):
+        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
+
+
 def open_lake(path: Path, *, read_only: bool = False) -> Lake:
     """Open (creating if needed) the lake at ``path`` with every namespace and table.
 
@@ -257,10 +267,7 @@ def open_lake(path: Path, *, read_only: bool = False) -> Lake:
     """
     root = Path(path).expanduser().resolve()
     if read_only:
-        if not is_lake(root):
-            raise LakeError(
-                f"no lake at {root}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake"
-            )
+        require_lake(root)
     else:
         check_folder(root)
     check_not_moved(root)
