@@ -108,10 +108,8 @@ def export(settings: Settings, statement: str, path: Path, fmt: str | None = Non
     path = Path(path)
     kind = fmt or path.suffix.lstrip(".").lower()
     if kind not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"cannot tell the format of {path}",
-            hint=f"use a .csv, .json or .parquet file, or --format {'|'.join(EXPORT_FORMATS)}",
-        )
+        what = f"unknown --format {fmt!r} for --output" if fmt else f"cannot tell the format of {path}"
+        raise ConfigError(what, hint=f"use a .csv, .json or .parquet file, or --format {'|'.join(EXPORT_FORMATS)}")
     table = query(statement, settings)
     partial = path.with_name(f".{path.name}.partial")
     try:
