@@ -26,7 +26,7 @@ setup: $(VENV)/.synced ## create .venv with geckolake and its development tools
 PATH_HINT := export PATH="$$PWD/$(BIN):$$PATH"   \# or: source $(BIN)/activate
 
 run: setup ## ingest from CoinGecko (or COINGECKO_BASE_URL) into ./lake, fit forecasts, show the tables
-	$(BIN)/geckolake run
+	$(BIN)/geckolake run || [ $$? -eq 3 ]  # 3 = partial: what failed is fetched by the next run
 	$(BIN)/geckolake forecast
 	$(BIN)/geckolake tables
 	@echo 'next: $(PATH_HINT)'
