@@ -20,9 +20,9 @@ Rules (see docs/planner.md for the derivation of the minimum):
   outcome ``ok``) that ``silver.coins`` holds (a list fetch at or after it reached silver).
 - category membership (extras): one ``/coins/markets?category=`` page (its 250 largest members) for
   ``stablecoins`` and for each of the top ``analytics.category_members`` categories by market cap
-  (the latest ``silver.categories`` day), each once per UTC day: not when ``silver.category_members``
-  holds that category's members for today. A new lake knows no categories yet, so its first run
-  asks for ``stablecoins`` only and the next run (of any day) for the top ones.
+  (in a run: the ``/coins/categories`` body it just fetched; in a dry run: the latest
+  ``silver.categories`` day), each once per UTC day: not when ``silver.category_members`` holds that
+  category's members for today.
 """
 
 from __future__ import annotations
@@ -194,12 +194,18 @@ def plan_hourly(settings: Settings, state: LakeState, coin_ids: list[str], now: 
 
 
 def plan_extras(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    """Every extra call of a run: the snapshots and the list, then the category membership."""
+    return plan_reference(settings, state, now) + plan_membership(settings, state, now)
+
+
+def plan_reference(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    """``/global``, ``/coins/categories``, ``/search/trending``, and ``/coins/list`` once a day."""
     if not settings.extras:
         return []
     requests = [ep.global_market(), ep.categories(), ep.trending()]
     if state.coins_list_day is None or state.coins_list_day < floor_day(now):
         requests.append(ep.coins_list())
-    return requests + plan_membership(settings, state, now)
+    return requests
 
 
 def membership_categories(settings: Settings, state: LakeState) -> list[str]:
@@ -209,7 +215,13 @@ def membership_categories(settings: Settings, state: LakeState) -> list[str]:
 
 
 def plan_membership(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
-    """One page of members per category whose members silver does not hold for today."""
+    """One page of members per category whose members silver does not hold for today.
+
+    A run ranks the categories by the ``/coins/categories`` body it just fetched (``state.top_categories``
+    replaced), so a new lake gets the top categories' members on its first run.
+    """
+    if not settings.extras:
+        return []
     today = floor_day(now).date()
     return [
         ep.category_markets(settings.vs_currency, category)
@@ -254,6 +266,8 @@ def dry_run(settings: Settings, lake: Lake | None, ids: Sequence[str] = ()) -> P
     now = settings.now()
     state = read_lake_state(lake, settings.vs_currency) if lake is not None else LakeState()
     ranked = state.top_coins or [f"<coin #{i + 1}>" for i in range(settings.history_coins)]
+    if not state.top_categories:  # the run ranks them by the /coins/categories body it fetches
+        state.top_categories = [f"<category #{i + 1}>" for i in range(settings.analytics.category_members)]
     coins = history_coins(settings, ranked, list(ids))
     requests = (
         plan_markets(settings)
@@ -269,3 +283,18 @@ def plan_ids(ids: list[str], vs_currency: str) -> ApiRequest:
     """The markets page of the coins named with ``--ids`` (to check they exist, and rank them)."""
     base = ep.markets(vs_currency, 1, 250)
     return ApiRequest(base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency)
+
+
+def ranked_categories(body: object) -> list[str]:
+    """Category ids of a ``/coins/categories`` body by market cap (largest first; none without a cap)."""
+    if not isinstance(body, list):
+        return []
+    caps = [
+        (-float(c["market_cap"]), c["id"])
+        for c in body
+        if isinstance(c, dict)
+        and isinstance(c.get("id"), str)
+        and isinstance(c.get("market_cap"), int | float)
+        and c["market_cap"] > 0
+    ]
+    return [cid for _, cid in sorted(caps)]
