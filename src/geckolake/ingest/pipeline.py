@@ -375,15 +375,12 @@ class Run:
     async def _extras(self, state: planner.LakeState, commits: Committer) -> None:
         """The snapshots and the list, then the members of the categories that body ranks on top."""
         landed, failed = await self._fetch(planner.plan_reference(self.settings, state, self.now), "extras")
+        self._submit(commits, "extras", landed, failed)
         bodies = _bodies([item for item in landed if item.request.endpoint == "categories"])
         ranked = planner.ranked_categories(bodies[0]) if bodies else []
         if ranked:
             state.top_categories = ranked
-        members = planner.plan_membership(self.settings, state, self.now)
-        if members:
-            more, more_failed = await self._fetch(members, "extras")
-            landed, failed = landed + more, failed + more_failed
-        self._submit(commits, "extras", landed, failed)
+        await self._phase(planner.plan_membership(self.settings, state, self.now), "extras", commits)
 
     def _read_existing(self) -> tuple[Lake, Snapshots, planner.LakeState] | None:
         """Open the lake and read the planner's state, or None when there is no lake yet.
