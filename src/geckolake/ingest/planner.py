@@ -22,7 +22,7 @@ Rules (see docs/planner.md for the derivation of the minimum):
   ``stablecoins`` and for each of the top ``analytics.category_members`` categories by market cap
   (in a run: the ``/coins/categories`` body it just fetched; in a dry run: the latest
   ``silver.categories`` day), each once per UTC day: not when ``silver.category_members`` holds that
-  category's members for today.
+  category's members for today (CoinGecko's date of the page).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
             r[0]
             for r in con.execute(
                 "SELECT category_id FROM silver.categories WHERE market_cap > 0 "
-                "AND snapshot_date = (SELECT max(snapshot_date) FROM silver.categories) "
+                "AND snapshot_date = (SELECT max(snapshot_date) FROM silver.categories WHERE market_cap > 0) "
                 "ORDER BY market_cap DESC, category_id"
             ).fetchall()
         ]
@@ -226,7 +226,7 @@ def plan_membership(settings: Settings, state: LakeState, now: datetime) -> list
     return [
         ep.category_markets(settings.vs_currency, category)
         for category in membership_categories(settings, state)
-        if state.members_day.get(category) != today
+        if (held := state.members_day.get(category)) is None or held < today
     ]
 
 

@@ -150,7 +150,11 @@ def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path
     _, manifest = run_query(lake, "SELECT sum(size_bytes) FROM ops.raw_manifest")
     assert sums[0][3] >= manifest[0][0] > 0  # bytes received include every body landed
     # Each batch's bar: announced, advanced to its total, then handed to commit, before the next one.
-    expected = [Bar("markets", 1, 1, 1)] + [Bar("history", BATCH, BATCH, 1)] * 4 + [Bar("extras", 4, 4, 4), Bar("extras", 6, 6, 1)]
+    expected = (
+        [Bar("markets", 1, 1, 1)]
+        + [Bar("history", BATCH, BATCH, 1)] * 4
+        + [Bar("extras", 4, 4, 4), Bar("extras", 6, 6, 1)]
+    )
     assert recorder.bars == expected
 
 
