@@ -3,6 +3,7 @@ gold.category_daily.coin_count and the stablecoin classification of gold.market_
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,7 @@ def test_a_stablecoin_known_only_by_membership_counts_from_its_first_day(runs: R
     lake = runs.lake
     # analytics.stablecoins is empty: only membership can make a coin a stablecoin before the
     # 30-day band rule could apply (the lake's first days)
-    ((first_day, share, expected),) = _rows(
+    ((_first_day, share, expected),) = _rows(
         lake,
         "WITH first AS (SELECT min(date) AS d FROM gold.market_daily WHERE vs_currency = 'usd') "
         "SELECT m.date, m.stablecoin_share, "
@@ -114,5 +115,5 @@ def test_a_stablecoin_known_only_by_membership_counts_from_its_first_day(runs: R
             lake, "SELECT stablecoin_share FROM gold.market_daily WHERE vs_currency = 'usd' ORDER BY date"
         )
     ]
-    jumps = [abs(b - a) for a, b in zip(shares, shares[1:], strict=False)]
+    jumps = [abs(b - a) for a, b in itertools.pairwise(shares)]
     assert max(jumps) < 0.05, shares  # no jump when the band rule would have warmed up
