@@ -2,7 +2,8 @@
 
 A simulator enforces R = 500 calls/min (a 60 s window opened by the first call) with 50 ms latency.
 The run: markets for 500 coins (2 pages) + 30 days of daily history for those 500 coins + the 4
-extras = 506 calls, i.e. more than one window's worth, so the limit can bind.
+extras + 6 category memberships (stablecoins and the top 5) = 512 calls, i.e. more than one
+window's worth, so the limit can bind.
 
 How the rate is measured (server side, honestly): the simulator runs in a child process whose
 request handler is wrapped to record when each API request *arrives* and its status. The fetch

@@ -23,10 +23,12 @@ def test_plan_and_dry_run_call_nothing_and_shrink_after_a_run(cli: Cli) -> None:
     assert _stats(cli) == before  # no API call at all
     for out in (plan.stdout, dry.stdout):
         assert "coins_markets" in out and "market_chart_range" in out
-        assert "credits: 13" in out  # 2 markets pages + 7 histories + 4 extras
+        # 2 markets pages + 7 histories + 4 extras + 6 category memberships (stablecoins + top 5)
+        assert "credits: 19" in out
     cli("run", *SCOPE, check=True)
     after = cli("plan", *SCOPE, check=True)
-    # the lake is current: markets and the snapshot extras only (history and coins list are held)
+    # the lake is current: markets and the snapshot extras only (history, coins list and today's
+    # category members are held)
     assert "market_chart_range" not in after.stdout
     assert "credits: 5" in after.stdout
 

@@ -2,8 +2,9 @@
 
 ``market_cap`` and ``volume`` are CoinGecko's sums over the category's coins; ``return_1d`` is its
 24-hour market-cap change (a percentage in the API) as a fraction: the change of the summed caps,
-i.e. the cap-weighted return of the members. ``coin_count`` is null: /coins/categories does not
-list members and the lake holds no membership (docs/metrics.md).
+i.e. the cap-weighted return of the members. ``coin_count`` is the number of members in
+silver.category_members that day (the planner fetches them for stablecoins and the top categories,
+at most 250 a category); null for a category or day without membership (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ SELECT
     market_cap,
     volume_24h AS volume,
     market_cap_change_24h / 100 AS return_1d,
-    NULL::BIGINT AS coin_count,
+    m.coin_count,
     top_3_coins_id
-FROM categories
+FROM categories c
+LEFT JOIN (
+    SELECT category_id, snapshot_date, count(*) AS coin_count FROM members GROUP BY ALL
+) m USING (category_id, snapshot_date)
 ORDER BY category_id, date
 """
 
@@ -33,6 +37,7 @@ def category_daily(lake: Lake) -> pa.Table:
     con = new_duckdb()
     try:
         con.register("categories", lake.read("silver.categories"))
+        con.register("members", lake.read("silver.category_members", columns=("category_id", "snapshot_date")))
         return con.sql(_SQL).to_arrow_table()
     finally:
         con.close()

@@ -9,10 +9,17 @@ Each column keeps one source for the whole series (issue 17: taking the last day
 /global and earlier days' from a sum made the series jump): ``total_market_cap``/``total_volume``
 are /global's where it was fetched (null elsewhere); ``covered_*``, dominance and the stablecoin
 share always come from the coins the lake holds.
+
+Stablecoins (issue 17: the 30-day price-band rule alone made ``stablecoin_share`` jump on the 30th
+day, when it warmed up): a coin listed in ``analytics.stablecoins``, or a member of CoinGecko's
+``stablecoins`` category in silver.category_members (any day: membership is a property of the coin,
+so the whole series classifies it alike), or, only for a coin no membership lists at all, the band rule.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -29,12 +36,38 @@ INDEX_BASE = 100.0
 STABLE_BAND = (0.98, 1.02)
 STABLE_DAYS = 30
 _EPOCH = date(1970, 1, 1)
+STABLECOIN_CATEGORY = "stablecoins"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What silver.category_members says about coins, for the stablecoin classification."""
+
+    stablecoins: frozenset[str] = frozenset()  # members of the stablecoins category (any day)
+    listed: frozenset[str] = frozenset()  # coins any category's membership lists: no band rule for them
+
+    def digest(self) -> str:
+        """A short hash of both sets: a change reclassifies past days too (a full market_daily)."""
+        text = ",".join(sorted(self.stablecoins)) + "|" + ",".join(sorted(self.listed))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_membership(lake: Lake) -> Membership:
+    """The stablecoin members and every coin with membership data, from silver.category_members."""
+    rows = lake.read("silver.category_members", columns=("category_id", "coin_id"))
+    stable = pc.equal(rows["category_id"], STABLECOIN_CATEGORY)
+    return Membership(
+        frozenset(pc.unique(rows.filter(stable)["coin_id"]).to_pylist()),
+        frozenset(pc.unique(rows["coin_id"]).to_pylist()),
+    )
+
 
 _SQL = """
 WITH d AS (
     SELECT
         *,
-        coin_id IN (SELECT unnest($stables::VARCHAR[])) OR {stable_rule} AS stable
+        coin_id IN (SELECT unnest($stables::VARCHAR[]))
+            OR (NOT list_contains($listed::VARCHAR[], coin_id) AND {stable_rule}) AS stable
     FROM daily
 ),
 days AS (
@@ -113,18 +146,24 @@ ORDER BY d.vs_currency, d.date
 
 
 def market_daily(
-    daily: pa.Table, global_market: pa.Table, since: date, previous_levels: dict[str, float], cfg: AnalyticsSettings
+    daily: pa.Table,
+    global_market: pa.Table,
+    since: date,
+    previous_levels: dict[str, float],
+    cfg: AnalyticsSettings,
+    membership: Membership = Membership(),
 ) -> pa.Table:
     """gold.market_daily rows for the days from ``since`` on.
 
     ``previous_levels``: per currency, the index level of the last day before ``since`` (absent:
-    the index starts at 100 on the first day).
+    the index starts at 100 on the first day). ``membership``: category members (read_membership).
     """
     size = int(cfg.index_size)
-    stables = sorted(cfg.stablecoins)
+    stables = sorted(cfg.stablecoins | membership.stablecoins)
+    listed = sorted(membership.listed)
     con = new_duckdb()
     try:
-        fast = _precomputed(daily, stables, since)
+        fast = _precomputed(daily, stables, listed, since)
         con.register("daily", daily if fast is None else _with_columns(daily, fast))
         con.register("global_market", global_market)
         sql = _SQL.format(
@@ -132,7 +171,7 @@ def market_daily(
             index_size=size,
             top_by_cap=top_by_cap("{'coin_id': coin_id, 'w': market_cap}", size),
         )
-        out = con.execute(sql, {"stables": stables, "since": since}).to_arrow_table()
+        out = con.execute(sql, {"stables": stables, "listed": listed, "since": since}).to_arrow_table()
     finally:
         con.close()
     return out.set_column(out.schema.get_field_index("index_level"), "index_level", _levels(out, previous_levels))
@@ -160,16 +199,21 @@ _SUMS = ("summed_cap", "summed_volume", "stable_cap")
 _PRECOMPUTED = {"stable_rule": "stable_rule"} | {name: f"any_value({name})" for name in _SUMS}
 
 
-def _precomputed(daily: pa.Table, stables: list[str], since: date) -> dict[str, pa.Array] | None:
+def _precomputed(daily: pa.Table, stables: list[str], listed: list[str], since: date) -> dict[str, pa.Array] | None:
     """Per row: the stablecoin rule and its day's sums (the :data:`_FALLBACK` values); None unless sorted."""
     starts = sorted_runs(daily)
     if starts is None:
         return None
     rule = _stable_by_rule(daily, ~starts)
-    stable = pc.fill_null(pc.is_in(daily["coin_id"], pa.array(stables, pa.string())), False).to_numpy(
-        zero_copy_only=False
+    stable = _in(daily, stables)
+    return {"stable_rule": pa.array(rule, pa.bool_())} | _day_sums(daily, stable | (rule & ~_in(daily, listed)), since)
+
+
+def _in(daily: pa.Table, ids: list[str]) -> np.ndarray:
+    """Per row: its coin is one of ``ids``."""
+    return np.asarray(
+        pc.fill_null(pc.is_in(daily["coin_id"], pa.array(ids, pa.string())), False).to_numpy(zero_copy_only=False)
     )
-    return {"stable_rule": pa.array(rule, pa.bool_())} | _day_sums(daily, stable | rule, since)
 
 
 def _with_columns(daily: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:

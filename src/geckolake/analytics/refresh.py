@@ -33,6 +33,7 @@ from geckolake.lake.catalog import Lake, isin
 
 log = logging.getLogger(__name__)
 
+MEMBERSHIP_PROPERTY = "geckolake.analytics.membership-digest"
 WINDOWED = ("gold.coin_risk", "gold.market_daily", "gold.top_movers", "gold.correlations")
 
 
@@ -70,9 +71,8 @@ def refresh_analytics(
 
     daily = frame
     from_day = first or date(1970, 1, 1)
-    prev = {} if first is None else market.previous_levels(lake, first)
-    data = market.market_daily(daily, lake.read("silver.global_market"), from_day, prev, config)
-    rows["gold.market_daily"] = _write(lake, "gold.market_daily", data, first)
+    members = market.read_membership(lake)
+    rows["gold.market_daily"] = _market(lake, frame, first, config, members)
 
     rows["gold.top_movers"] = _write(lake, "gold.top_movers", movers.top_movers(daily, from_day, config), first)
 
@@ -91,10 +91,30 @@ def refresh_analytics(
     rows["gold.category_daily"] = cats.num_rows
 
     if forecasts:
-        rows.update(_forecasts(lake, series, config, full))
+        rows.update(_forecasts(lake, series, config, full, members))
     source_mark.mark(lake, source)
     log.info("analytics refreshed in %.2fs (%s): %s", time.perf_counter() - started, "full" if full else since, rows)
     return rows
+
+
+def _market(
+    lake: Lake, frame: pa.Table, first: date | None, config: AnalyticsSettings, members: market.Membership
+) -> int:
+    """gold.market_daily from ``first`` on; in full when the category membership changed since the last
+    refresh (a new stablecoin member is one on every day it was held: past days change too)."""
+    digest = members.digest()
+    changed = lake.table("gold.market_daily").properties.get(MEMBERSHIP_PROPERTY) != digest
+    if first is not None and changed:
+        first, frame = None, load_daily(lake, None)
+    prev = {} if first is None else market.previous_levels(lake, first)
+    data = market.market_daily(
+        frame, lake.read("silver.global_market"), first or date(1970, 1, 1), prev, config, members
+    )
+    written = _write(lake, "gold.market_daily", data, first)
+    if changed:
+        with lake.table("gold.market_daily").transaction() as tx:
+            tx.set_properties({MEMBERSHIP_PROPERTY: digest})
+    return written
 
 
 def _empty(lake: Lake, name: str) -> pa.Table:
@@ -143,7 +163,7 @@ def refresh_forecasts(lake: Lake, config: AnalyticsSettings = AnalyticsSettings(
         return {"gold.price_forecasts": 0, "gold.forecast_backtests": 0}
     reach = config.train_days + config.backtest_folds * config.backtest_step + config.forecast_horizon
     series = list(iter_series(load_daily(lake, latest - timedelta(days=reach))))
-    rows = _forecasts(lake, series, config, full=False)
+    rows = _forecasts(lake, series, config, full=False, members=market.read_membership(lake))
     log.info("forecasts refreshed in %.2fs for %s: %s", time.perf_counter() - started, latest, rows)
     return rows
 
@@ -157,10 +177,12 @@ def _latest_day(lake: Lake) -> date | None:
     return None if row is None else row[0]
 
 
-def _forecasts(lake: Lake, series: list[Series], cfg: AnalyticsSettings, full: bool) -> dict[str, int]:
+def _forecasts(
+    lake: Lake, series: list[Series], cfg: AnalyticsSettings, full: bool, members: market.Membership
+) -> dict[str, int]:
     from geckolake.analytics.forecast.run import forecast_tables
 
-    fc_rows, bt_rows = forecast_tables(series, cfg)
+    fc_rows, bt_rows = forecast_tables(series, cfg, members)
     out = {}
     for name, rows in (("gold.price_forecasts", fc_rows), ("gold.forecast_backtests", bt_rows)):
         schema = lake.arrow_schema(name)

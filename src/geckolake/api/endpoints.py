@@ -74,6 +74,23 @@ def markets(vs_currency: str, page: int, per_page: int = 250) -> ApiRequest:
     )
 
 
+def category_markets(vs_currency: str, category_id: str, page: int = 1, per_page: int = 250) -> ApiRequest:
+    """One markets page of the coins of a category (its members, by market cap): no sparkline and
+    no extra change windows, since the rows serve membership only."""
+    return ApiRequest(
+        "coins_markets",
+        "/coins/markets",
+        (
+            ("vs_currency", vs_currency),
+            ("category", category_id),
+            ("order", "market_cap_desc"),
+            ("per_page", str(per_page)),
+            ("page", str(page)),
+        ),
+        vs_currency=vs_currency,
+    )
+
+
 def market_chart_range(coin_id: str, vs_currency: str, start: int, end: int, granularity: Granularity) -> ApiRequest:
     """``start``/``end`` in UNIX seconds. Daily uses ``interval=daily`` (allowed on every plan);
     hourly relies on automatic granularity, so windows must stay within 2..90 days."""

@@ -155,6 +155,11 @@ class AnalyticsSettings(_Section):
     backtest_step: int = Field(default=7, ge=1, description="days between origins")
     train_days: int = Field(default=365, ge=1, description="most recent closes a model is fitted on")
     min_train_days: int = Field(default=60, ge=1, description="fewer contiguous closes: no forecast for the coin")
+    category_members: int = Field(
+        default=5,
+        ge=0,
+        description="top N categories by market cap whose members are fetched once a day (besides stablecoins)",
+    )
     stablecoins: frozenset[str] = Field(
         default=KNOWN_STABLECOINS, description="coin ids always counted as stablecoins (besides the 30-day USD rule)"
     )

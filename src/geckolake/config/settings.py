@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     history_coins: int = Field(default=10, ge=0, description="daily history for the top K coins")
     history_days: int = Field(default=365, ge=1, description="daily history depth in days")
     hourly_days: int = Field(default=0, ge=0, le=90, description="hourly history depth (0 = none)")
-    extras: bool = Field(default=True, description="also fetch /global, categories, trending, coins list")
+    extras: bool = Field(default=True, description="also fetch /global, categories (+ members), trending, coins list")
     as_of: datetime | None = Field(
         default=None, description="pretend 'now' is this instant (for simulators with --now)"
     )

@@ -372,6 +372,16 @@ class Run:
             landed, failed = await self._fetch(requests[i : i + BATCH_SIZE], name)
             self._submit(commits, name, landed, failed)
 
+    async def _extras(self, state: planner.LakeState, commits: Committer) -> None:
+        """The snapshots and the list, then the members of the categories that body ranks on top."""
+        landed, failed = await self._fetch(planner.plan_reference(self.settings, state, self.now), "extras")
+        self._submit(commits, "extras", landed, failed)
+        bodies = _bodies([item for item in landed if item.request.endpoint == "categories"])
+        ranked = planner.ranked_categories(bodies[0]) if bodies else []
+        if ranked:
+            state.top_categories = ranked
+        await self._phase(planner.plan_membership(self.settings, state, self.now), "extras", commits)
+
     def _read_existing(self) -> tuple[Lake, Snapshots, planner.LakeState] | None:
         """Open the lake and read the planner's state, or None when there is no lake yet.
 
@@ -424,7 +434,7 @@ class Run:
             coins = planner.history_coins(s, ranked, self.explicit_ids)
             history = planner.plan_daily(s, state, coins, self.now) + planner.plan_hourly(s, state, coins, self.now)
             await self._phase(history, "history", commits)
-            await self._phase(planner.plan_extras(s, state, self.now), "extras", commits)
+            await self._extras(state, commits)
         except BaseException:
             await commits.close(raise_error=False)  # what was fetched before the error still commits
             raise

@@ -18,6 +18,11 @@ Rules (see docs/planner.md for the derivation of the minimum):
 - extras: ``/global``, ``/coins/categories`` and ``/search/trending`` every run (they are
   snapshots); ``/coins/list`` once per UTC day: the day of the latest complete list (manifest
   outcome ``ok``) that ``silver.coins`` holds (a list fetch at or after it reached silver).
+- category membership (extras): one ``/coins/markets?category=`` page (its 250 largest members) for
+  ``stablecoins`` and for each of the top ``analytics.category_members`` categories by market cap
+  (in a run: the ``/coins/categories`` body it just fetched; in a dry run: the latest
+  ``silver.categories`` day), each once per UTC day: not when ``silver.category_members`` holds that
+  category's members for today (CoinGecko's date of the page).
 """
 
 from __future__ import annotations
@@ -26,17 +31,20 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from geckolake.api import endpoints as ep
 from geckolake.api.endpoints import ApiRequest
 
 if TYPE_CHECKING:
+    import duckdb
+
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
 
 MAX_PER_PAGE = 250
+STABLECOINS = "stablecoins"  # the category whose members gold.market_daily counts as stablecoins
 SPARKLINE_DAYS = 7
 DAY = timedelta(days=1)
 
@@ -59,6 +67,8 @@ class LakeState:
     hourly_from: dict[str, datetime] = field(default_factory=dict)
     coins_list_day: datetime | None = None  # day of the latest complete /coins/list silver holds
     top_coins: list[str] = field(default_factory=list)  # latest known market-cap order
+    top_categories: list[str] = field(default_factory=list)  # latest silver.categories day, by market cap
+    members_day: dict[str, date] = field(default_factory=dict)  # latest day of each category's members
 
 
 def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
@@ -104,9 +114,28 @@ def read_lake_state(lake: Lake, vs_currency: str) -> LakeState:
             [vs_currency],
         ).fetchall()
         state.top_coins = [r[0] for r in top]
+        state.top_categories = [
+            r[0]
+            for r in con.execute(
+                "SELECT category_id FROM silver.categories WHERE market_cap > 0 "
+                "AND snapshot_date = (SELECT max(snapshot_date) FROM silver.categories WHERE market_cap > 0) "
+                "ORDER BY market_cap DESC, category_id"
+            ).fetchall()
+        ]
+        if _has_view(con, "silver", "category_members"):  # a lake made before membership has none yet
+            state.members_day = dict(
+                con.execute("SELECT category_id, max(snapshot_date) FROM silver.category_members GROUP BY 1").fetchall()
+            )
     finally:
         con.close()
     return state
+
+
+def _has_view(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?", [schema, name]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def plan_markets(settings: Settings) -> list[ApiRequest]:
@@ -165,12 +194,40 @@ def plan_hourly(settings: Settings, state: LakeState, coin_ids: list[str], now: 
 
 
 def plan_extras(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    """Every extra call of a run: the snapshots and the list, then the category membership."""
+    return plan_reference(settings, state, now) + plan_membership(settings, state, now)
+
+
+def plan_reference(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    """``/global``, ``/coins/categories``, ``/search/trending``, and ``/coins/list`` once a day."""
     if not settings.extras:
         return []
     requests = [ep.global_market(), ep.categories(), ep.trending()]
     if state.coins_list_day is None or state.coins_list_day < floor_day(now):
         requests.append(ep.coins_list())
     return requests
+
+
+def membership_categories(settings: Settings, state: LakeState) -> list[str]:
+    """``stablecoins``, then the top ``analytics.category_members`` categories by market cap."""
+    top = [c for c in state.top_categories if c != STABLECOINS][: settings.analytics.category_members]
+    return [STABLECOINS, *top]
+
+
+def plan_membership(settings: Settings, state: LakeState, now: datetime) -> list[ApiRequest]:
+    """One page of members per category whose members silver does not hold for today.
+
+    A run ranks the categories by the ``/coins/categories`` body it just fetched (``state.top_categories``
+    replaced), so a new lake gets the top categories' members on its first run.
+    """
+    if not settings.extras:
+        return []
+    today = floor_day(now).date()
+    return [
+        ep.category_markets(settings.vs_currency, category)
+        for category in membership_categories(settings, state)
+        if (held := state.members_day.get(category)) is None or held < today
+    ]
 
 
 def history_coins(settings: Settings, ranked_ids: list[str], explicit: list[str]) -> list[str]:
@@ -209,6 +266,8 @@ def dry_run(settings: Settings, lake: Lake | None, ids: Sequence[str] = ()) -> P
     now = settings.now()
     state = read_lake_state(lake, settings.vs_currency) if lake is not None else LakeState()
     ranked = state.top_coins or [f"<coin #{i + 1}>" for i in range(settings.history_coins)]
+    if not state.top_categories:  # the run ranks them by the /coins/categories body it fetches
+        state.top_categories = [f"<category #{i + 1}>" for i in range(settings.analytics.category_members)]
     coins = history_coins(settings, ranked, list(ids))
     requests = (
         plan_markets(settings)
@@ -224,3 +283,18 @@ def plan_ids(ids: list[str], vs_currency: str) -> ApiRequest:
     """The markets page of the coins named with ``--ids`` (to check they exist, and rank them)."""
     base = ep.markets(vs_currency, 1, 250)
     return ApiRequest(base.endpoint, base.path, (("ids", ",".join(ids)), *base.params), vs_currency=vs_currency)
+
+
+def ranked_categories(body: object) -> list[str]:
+    """Category ids of a ``/coins/categories`` body by market cap (largest first; none without a cap)."""
+    if not isinstance(body, list):
+        return []
+    caps = [
+        (-float(c["market_cap"]), c["id"])
+        for c in body
+        if isinstance(c, dict)
+        and isinstance(c.get("id"), str)
+        and isinstance(c.get("market_cap"), int | float)
+        and c["market_cap"] > 0
+    ]
+    return [cid for _, cid in sorted(caps)]

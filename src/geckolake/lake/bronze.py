@@ -66,6 +66,7 @@ COINS_MARKETS = _schema(
     ("sparkline_7d", pa.list_(_F)),
     ("page", _I32),
     ("position", _I32),
+    ("category", _S),  # the request's ``category`` (a membership page); null on the ranking pages
 )
 
 MARKET_CHART = _schema(

@@ -210,6 +210,22 @@ SILVER: tuple[TableDef, ...] = (
         grain="one row per category per UTC day (latest fetch of the day wins)",
     ),
     TableDef(
+        "silver.category_members",
+        _schema(
+            ("category_id", STR),
+            ("coin_id", STR),
+            ("snapshot_date", pa.date32()),
+            ("rank_in_category", I32),
+            ("vs_currency", STR),
+            ("market_cap", F64),
+            ("market_cap_rank", pa.int64()),
+            ("last_updated", TS),
+            lineage=True,
+        ),
+        key=("category_id", "coin_id", "snapshot_date"),
+        grain="one row per category, member coin and UTC day of a /coins/markets?category= fetch",
+    ),
+    TableDef(
         "silver.trending",
         _schema(
             ("snapshot_ts", TS),

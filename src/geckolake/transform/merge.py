@@ -37,7 +37,7 @@ SILVER_INPUTS: tuple[str, ...] = (
 # Silver tables merged by key and partition: table -> model.
 PARTITIONED_SILVER: tuple[str, ...] = ("market_snapshots", "price_history", "sparkline_prices")
 # Small silver tables merged by key and rewritten whole.
-KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories")
+KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories", "category_members")
 # How many bronze units each silver model reads (a unit: a row; for sparklines, one price of a row's
 # sparkline) and how many of them its rule keeps. Every unit either becomes a candidate row (then
 # one per key survives the merge) or is left out by the rule stated in the model's header, and is
@@ -49,12 +49,14 @@ _UNITS: dict[str, str] = {
     "sparkline_prices": "SELECT coalesce(sum(len(sparkline_7d)), 0) FROM bronze_coins_markets",
     "global_market": "SELECT count(*) FROM bronze_global_market",
     "categories": "SELECT count(*) FROM bronze_categories",
+    # a category page's rows are its units (the ranking pages' rows are market_snapshots')
+    "category_members": "SELECT count(*) FROM bronze_coins_markets WHERE category IS NOT NULL",
     "coins": "SELECT (SELECT count(*) FROM bronze_coins_markets) + (SELECT count(*) FROM bronze_coins_list)",
     "trending": "SELECT count(*) FROM bronze_trending",
 }
 _KEPT: dict[str, str] = {
     "coins": (
-        "SELECT (SELECT count(*) FROM bronze_coins_markets WHERE coin_id IS NOT NULL) "
+        "SELECT (SELECT count(*) FROM bronze_coins_markets WHERE coin_id IS NOT NULL AND category IS NULL) "
         "+ (SELECT count(*) FROM bronze_coins_list WHERE coin_id IS NOT NULL)"
     ),
     "trending": (

@@ -29,7 +29,7 @@ from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.simulator.app import SimulatorApp
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-COINS = 40  # 1 markets page + 40 daily histories + 4 extras = 45 calls
+COINS = 40  # 1 markets page + 40 daily histories + 4 extras + 6 category memberships = 51 calls
 BATCH = 10  # history in 4 batches, so commits and fetches can interleave
 
 
@@ -108,18 +108,18 @@ def _run(lake: Path, *, overlap: bool, spies: Spies, observer: Observer | None =
 
 def test_fetching_continues_during_commits_and_the_lake_equals_a_sequential_run(tmp_path: Path, spies: Spies) -> None:
     sequential = _run(tmp_path / "sequential", overlap=False, spies=spies)
-    assert len(spies.commits) == 6  # markets, 4 history batches, extras
+    assert len(spies.commits) == 7  # markets, 4 history batches, extras, category memberships
     assert spies.during_commits() == 0  # the measure sees no overlap where there is none
 
     overlapped = _run(tmp_path / "overlapped", overlap=True, spies=spies)
-    assert len(spies.commits) == 6
+    assert len(spies.commits) == 7
     assert spies.during_commits() >= 5, (spies.arrivals, spies.commits)
     starts = [start for start, _ in spies.commits]
     assert all(a[1] <= b[0] for a, b in zip(spies.commits, spies.commits[1:], strict=False)), "commits overlapped"
     assert starts == sorted(starts)
 
     for result in (sequential, overlapped):
-        assert result.status == "succeeded" and result.api_calls == 45 and result.rate_limited == 0
+        assert result.status == "succeeded" and result.api_calls == 51 and result.rate_limited == 0
     assert overlapped.rows == sequential.rows
     assert lake_hashes(tmp_path / "overlapped") == lake_hashes(tmp_path / "sequential")
 
@@ -134,14 +134,14 @@ def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path
         "SELECT sum(api_calls), sum(retries), sum(rate_limited), sum(bytes_in) FROM ops.task_runs "
         f"WHERE run_id = '{result.run_id}'",
     )
-    assert runs == [(45, 0, 0)]
+    assert runs == [(51, 0, 0)]
     assert sums[0][:3] == runs[0]
     _, phases = run_query(
         lake,
         "SELECT task, api_calls, rows_in, rows_out > 0 FROM ops.task_runs "
         f"WHERE run_id = '{result.run_id}' AND task IN ('markets', 'history', 'extras') ORDER BY task",
     )
-    assert phases == [("extras", 4, 4, True), ("history", COINS, COINS, True), ("markets", 1, 1, True)]
+    assert phases == [("extras", 10, 10, True), ("history", COINS, COINS, True), ("markets", 1, 1, True)]
     _, analytics = run_query(
         lake,
         f"SELECT api_calls, rows_out > 0 FROM ops.task_runs WHERE run_id = '{result.run_id}' AND task = 'analytics'",
@@ -150,7 +150,11 @@ def test_task_runs_sum_to_the_pipeline_run_and_progress_reads_per_batch(tmp_path
     _, manifest = run_query(lake, "SELECT sum(size_bytes) FROM ops.raw_manifest")
     assert sums[0][3] >= manifest[0][0] > 0  # bytes received include every body landed
     # Each batch's bar: announced, advanced to its total, then handed to commit, before the next one.
-    expected = [Bar("markets", 1, 1, 1)] + [Bar("history", BATCH, BATCH, 1)] * 4 + [Bar("extras", 4, 4, 4)]
+    expected = (
+        [Bar("markets", 1, 1, 1)]
+        + [Bar("history", BATCH, BATCH, 1)] * 4
+        + [Bar("extras", 4, 4, 4), Bar("extras", 6, 6, 1)]
+    )
     assert recorder.bars == expected
 
 

@@ -211,3 +211,19 @@ def test_errors(api: httpx.Client) -> None:
     assert api.get("/coins/markets?vs_currency=xyz").status_code == 400
     r = api.get("/coins/not-a-coin/market_chart?vs_currency=usd&days=1")
     assert (r.status_code, r.json()) == (404, {"error": "coin not found"})
+
+
+def test_category_markets_pages_list_exactly_the_members_of_coins_categories(api: httpx.Client) -> None:
+    categories = api.get("/coins/categories").json()
+    assert categories
+    for cat in categories:
+        members: list[str] = []
+        for page in itertools.count(1):
+            params = {"vs_currency": "usd", "category": cat["id"], "per_page": 50, "page": page}
+            rows = api.get("/coins/markets", params=params).json()
+            members += [r["id"] for r in rows]
+            if len(rows) < 50:
+                break
+        # /coins/categories sums the members' caps and names the top three, in the markets page's order
+        assert members[: len(cat["top_3_coins_id"] or [])] == (cat["top_3_coins_id"] or []), cat["id"]
+        assert (cat["market_cap"] is None) == (not members), cat["id"]

@@ -61,7 +61,7 @@ def window_rule(daily: pa.Table) -> list[bool]:
 
 def test_one_pass_rule_equals_the_window() -> None:
     daily = daily_rows(np.random.default_rng(3))
-    got = market._precomputed(daily, [], START)
+    got = market._precomputed(daily, [], [], START)
     assert got is not None
     want = window_rule(daily)
     assert got["stable_rule"].to_pylist() == want
@@ -71,7 +71,7 @@ def test_one_pass_rule_equals_the_window() -> None:
 def test_input_not_sorted_or_repeated_falls_back_to_the_sql() -> None:
     daily = daily_rows(np.random.default_rng(3))
     assert sorted_runs(daily) is not None
-    assert market._precomputed(daily.take(np.random.default_rng(1).permutation(daily.num_rows)), [], START) is None
+    assert market._precomputed(daily.take(np.random.default_rng(1).permutation(daily.num_rows)), [], [], START) is None
     assert sorted_runs(pa.concat_tables([daily.slice(0, 10), daily.slice(9)])) is None  # a repeated day
     # a coin's rows in two runs (each sorted by date) would hide a window that spans both
     first, second = daily.slice(0, 40), daily.slice(40, 40)
@@ -114,7 +114,7 @@ def test_day_sums_equal_duckdb_list_sums_bit_for_bit(seed: int) -> None:
     daily = daily.set_column(daily.schema.get_field_index("volume"), "volume", volumes)
     since = START + timedelta(days=int(rng.integers(0, 40)))
     stables = ["tether", "b-gap"]
-    fast = market._precomputed(daily, stables, since)
+    fast = market._precomputed(daily, stables, [], since)
     assert fast is not None
     con = new_duckdb()
     try:
@@ -140,16 +140,22 @@ def test_day_sums_equal_duckdb_list_sums_bit_for_bit(seed: int) -> None:
             assert (a is None and b is None) or (np.isnan(a) and np.isnan(b)) or a.hex() == b.hex(), (g, w)
 
 
+MEMBERS = market.Membership(frozenset({"b-gap"}), frozenset({"b-gap", "tether"}))
+
+
+@pytest.mark.parametrize("membership", [market.Membership(), MEMBERS])
 @pytest.mark.parametrize("since", [START, START + timedelta(days=45)])
-def test_market_daily_same_with_either_rule(since: date, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_market_daily_same_with_either_rule(
+    since: date, membership: market.Membership, monkeypatch: pytest.MonkeyPatch
+) -> None:
     daily = daily_rows(np.random.default_rng(5))
     glb = pa.table({"updated_at": pa.array([], pa.timestamp("us", "UTC"))})
     glb = glb.append_column("total_market_cap", pa.array([], pa.map_(pa.string(), pa.float64())))
     glb = glb.append_column("total_volume", pa.array([], pa.map_(pa.string(), pa.float64())))
     glb = glb.append_column("market_cap_percentage", pa.array([], pa.map_(pa.string(), pa.float64())))
     cfg = AnalyticsSettings(stablecoins=frozenset({"tether"}))
-    fast = market.market_daily(daily, glb, since, {}, cfg)
+    fast = market.market_daily(daily, glb, since, {}, cfg, membership)
     monkeypatch.setattr(market, "_precomputed", lambda *_: None)
-    slow = market.market_daily(daily, glb, since, {}, cfg)
+    slow = market.market_daily(daily, glb, since, {}, cfg, membership)
     assert fast.equals(slow)
     assert any(v for v in fast["stablecoin_share"].to_pylist())

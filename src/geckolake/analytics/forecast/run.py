@@ -13,7 +13,7 @@ import numpy as np
 
 from geckolake.analytics.forecast.backtest import backtest
 from geckolake.analytics.forecast.models import forecast_price
-from geckolake.analytics.market import STABLE_BAND, STABLE_DAYS
+from geckolake.analytics.market import STABLE_BAND, STABLE_DAYS, Membership
 from geckolake.analytics.series import Series
 from geckolake.config import AnalyticsSettings
 
@@ -29,11 +29,14 @@ def history(s: Series, train_days: int) -> np.ndarray:
     return s.close[max(start, len(s.close) - train_days) :]
 
 
-def stablecoin_ids(series: list[Series], known: frozenset[str]) -> set[str]:
-    """Coins ``gold.market_daily`` counts as stablecoins on their last day: listed in ``known``, or
-    with USD closes on each of the last 30 days all within the band."""
-    out = set(known)
+def stablecoin_ids(series: list[Series], known: frozenset[str], membership: Membership = Membership()) -> set[str]:
+    """Coins ``gold.market_daily`` counts as stablecoins on their last day: listed in ``known`` or
+    members of the stablecoins category, or (coins no category membership lists) with USD closes on
+    each of the last 30 days all within the band."""
+    out = set(known) | membership.stablecoins
     for s in series:
+        if s.coin_id in membership.listed:
+            continue
         last = s.close[-STABLE_DAYS:]  # NaN (a missing day) is outside the band
         in_band = (last >= STABLE_BAND[0]) & (last <= STABLE_BAND[1])
         if s.vs_currency == "usd" and len(last) == STABLE_DAYS and bool(in_band.all()):
@@ -66,14 +69,14 @@ def _num(v: float) -> float | None:
 
 
 def forecast_tables(
-    series: list[Series], cfg: AnalyticsSettings
+    series: list[Series], cfg: AnalyticsSettings, membership: Membership = Membership()
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Rows of gold.price_forecasts and gold.forecast_backtests for the chosen coins."""
     models = cfg.forecast_models  # validated against the known models when the settings were loaded
     h = cfg.forecast_horizon
     forecasts: list[dict[str, object]] = []
     backtests: list[dict[str, object]] = []
-    exclude = set() if cfg.forecast_stablecoins else stablecoin_ids(series, cfg.stablecoins)
+    exclude = set() if cfg.forecast_stablecoins else stablecoin_ids(series, cfg.stablecoins, membership)
     for s in forecast_coins(series, cfg.forecast_coins, exclude):
         closes = history(s, cfg.train_days)
         if len(closes) < cfg.min_train_days:

@@ -66,7 +66,9 @@ def _sparkline(record: dict[str, Any]) -> list[float | None] | None:
     return [to_float(p, "sparkline_in_7d.price") for p in prices]
 
 
-def market_row(record: Any, vs_currency: str | None, page: int | None, position: int) -> dict[str, Any]:
+def market_row(
+    record: Any, vs_currency: str | None, page: int | None, position: int, category: str | None = None
+) -> dict[str, Any]:
     """One coin of a markets page as a bronze row.
 
     Raises:
@@ -105,6 +107,7 @@ def market_row(record: Any, vs_currency: str | None, page: int | None, position:
         sparkline_7d=_sparkline(record),
         page=page,
         position=position,
+        category=category,
     )
     return row
 
@@ -119,10 +122,11 @@ def parse_markets(request: ApiRequest, data: Any, rows: RowBuilder, quarantine: 
         raise BodyError(f"expected a list of coins, got {shape_name(data)}")
     vs_currency = request.vs_currency or request.params_dict.get("vs_currency")
     page = _page(request)
+    category = request.params_dict.get("category")
     documented = markets_documented(request)
     for position, record in enumerate(data):
         try:
-            rows.add(market_row(record, vs_currency, page, position))
+            rows.add(market_row(record, vs_currency, page, position, category))
         except RecordError as e:
             coin_id = record.get("id") if isinstance(record, dict) else None
             quarantine.reject(e, record, coin_id=coin_id)

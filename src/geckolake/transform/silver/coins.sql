@@ -10,6 +10,8 @@
 --   platforms: from the latest /coins/list row (_platforms_fetched_at keeps its fetch time).
 --   first_seen, last_seen: earliest / latest market snapshot time (CoinGecko's last_updated);
 --   null for coins only listed.
+-- Rows of a category's page (category set: membership, silver.category_members) are left out, so
+-- the ranks and snapshot times stay those of the ranking pages.
 WITH candidates AS (
     SELECT
         coin_id, symbol, name, image,
@@ -22,7 +24,7 @@ WITH candidates AS (
         last_updated AS last_seen,
         _run_id, _fetched_at, _raw_sha256, _raw_path
     FROM bronze_coins_markets
-    WHERE coin_id IS NOT NULL
+    WHERE coin_id IS NOT NULL AND category IS NULL
     UNION ALL BY NAME
     SELECT
         coin_id, symbol, name,

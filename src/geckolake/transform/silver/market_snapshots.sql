@@ -4,7 +4,8 @@
 -- partition: date (UTC date of snapshot_ts)
 -- input: bronze_coins_markets
 -- Rows without last_updated have no snapshot time: the parser quarantines them (any left are
--- counted as filtered, merge.count_filtered).
+-- counted as filtered, merge.count_filtered). Rows of a category's page (category set) are
+-- membership, not the ranking: they go to silver.category_members and are counted as filtered here.
 SELECT
     coin_id,
     vs_currency,
@@ -45,4 +46,4 @@ SELECT
     _raw_sha256,
     _raw_path
 FROM bronze_coins_markets
-WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated IS NOT NULL
+WHERE coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated IS NOT NULL AND category IS NULL

@@ -7,7 +7,8 @@
 -- timestamps, oldest first, the last one being the hour of the snapshot. We infer
 --     ts_i = date_trunc('hour', last_updated) - (n - 1 - i) hours      (i = 0 .. n-1)
 -- Snapshots without last_updated or without a sparkline give no points; a null price gives none
--- either (counted as filtered: TransformReport.filtered, merge.count_filtered).
+-- either (counted as filtered: TransformReport.filtered, merge.count_filtered). Category pages
+-- (membership, category set) are asked without sparklines; any they carry are left out too.
 WITH points AS (
     SELECT
         coin_id,
@@ -22,6 +23,7 @@ WITH points AS (
         _raw_path
     FROM bronze_coins_markets
     WHERE coin_id IS NOT NULL
+      AND category IS NULL
       AND vs_currency IS NOT NULL
       AND last_updated IS NOT NULL
       AND sparkline_7d IS NOT NULL
