@@ -45,6 +45,7 @@ from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
 from geckolake.ingest.raw_store import RawFile, RawStore
 from geckolake.lake.catalog import is_lake
+from geckolake.lake.location import lake_spec
 from geckolake.ops.ledger import TaskLedger, append_run, new_run_id
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ class Run:
         self.now = settings.now()
         self.started_at = datetime.now(UTC)
         self._started = time.perf_counter()
-        self.raw = RawStore(settings.lake)
+        self.raw = RawStore.of(lake_spec(settings))
         self._seq = 0
         self.result = RunResult(self.run_id, "running")
         self._lake: Lake | None = None
@@ -360,7 +361,7 @@ class Run:
     @property
     def lake(self) -> Lake:
         if self._lake is None:
-            self._lake, self.gate_snapshots = _open(self.settings.lake)
+            self._lake, self.gate_snapshots = _open(self.settings)
         return self._lake
 
     @property
@@ -389,11 +390,11 @@ class Run:
         exist holds nothing to plan from and is created by the first commit (a refused key then
         leaves no lake behind).
         """
-        if not is_lake(self.settings.lake):
+        if not is_lake(self.settings):
             return None
         from geckolake.analytics import source_mark
 
-        lake, snapshots = _open(self.settings.lake)
+        lake, snapshots = _open(self.settings)
         if not source_mark.is_current(lake):
             log.warning(
                 "the analytics lag %s (a run stopped before refreshing them, or the gate restored gold): "
@@ -499,9 +500,9 @@ class Run:
             r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
             r.seconds = time.perf_counter() - self._started
             if self._lake is None:
-                if not is_lake(self.settings.lake):
+                if not is_lake(self.settings):
                     return
-                self._lake = _open(self.settings.lake)[0]
+                self._lake = _open(self.settings)[0]
         self.lake.append("ops.task_runs", self.ledger.table())
         append_run(
             self.lake, run_id=r.run_id, command=self.command, as_of=self.now, started_at=self.started_at,
@@ -511,11 +512,11 @@ class Run:
         )  # fmt: skip
 
 
-def _open(path: Path) -> tuple[Lake, Snapshots]:
-    """The lake at ``path`` (created if needed) and its gated tables' snapshots before this run writes."""
+def _open(settings: Settings) -> tuple[Lake, Snapshots]:
+    """The settings' lake (created if needed) and its gated tables' snapshots before this run writes."""
     from geckolake.lake.catalog import open_lake
 
-    lake = open_lake(path)
+    lake = open_lake(settings)
     return lake, _capture(lake)
 
 

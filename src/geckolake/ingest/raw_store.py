@@ -25,6 +25,8 @@ from isal import igzip, isal_zlib
 from pyarrow import fs as pafs
 
 from geckolake.errors import LakeError
+from geckolake.lake.backends import lake_filesystem
+from geckolake.lake.location import LakeSpec
 
 RAW_DIR = "raw"
 # What a damaged file raises while being read (isal's stubs declare its error an instance, not a class).
@@ -50,6 +52,12 @@ class RawStore:
             base = str(root)
         self._fs = filesystem
         self._base = base.rstrip("/")
+
+    @classmethod
+    def of(cls, spec: LakeSpec) -> RawStore:
+        """The raw store of ``spec``'s lake, on the same store (and AWS identity) as its tables."""
+        filesystem, base = lake_filesystem(spec)
+        return cls(base, filesystem)
 
     def _abs(self, raw_path: str) -> str:
         return f"{self._base}/{raw_path}"
