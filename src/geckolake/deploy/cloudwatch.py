@@ -46,10 +46,10 @@ def lake_gauges(settings: Settings) -> dict[str, float]:
     from geckolake.lake.catalog import is_lake, open_lake
     from geckolake.ops.metrics import LakeCollector
 
-    if not is_lake(settings.lake):
+    if not is_lake(settings):
         return {}
     samples: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in LakeCollector(open_lake(settings.lake, read_only=True), settings).collect():
+    for family in LakeCollector(open_lake(settings, read_only=True), settings).collect():
         for s in family.samples:
             samples.setdefault(s.name, []).append((s.labels, s.value))
     out = {"DQChecksFailing": float(sum(1 for _, v in samples.get("geckolake_dq_check_passed", []) if v < 1))}
