@@ -139,3 +139,4 @@ resource "aws_quicksight_data_set" "coin_daily" {
 
 output "redshift_workgroup" { value = var.redshift_enabled ? aws_redshiftserverless_workgroup.this[0].workgroup_name : "" }
 output "spectrum_role_arn" { value = var.redshift_enabled ? aws_iam_role.spectrum[0].arn : "" }
+output "quicksight_dataset" { value = var.quicksight_enabled ? aws_quicksight_data_set.coin_daily[0].data_set_id : "" }

@@ -81,3 +81,7 @@ resource "aws_athena_named_query" "this" {
 
 output "workgroup" { value = aws_athena_workgroup.this.name }
 output "named_queries" { value = [for q in aws_athena_named_query.this : q.name] }
+output "enforced_encryption" {
+  value = aws_athena_workgroup.this.configuration[0].enforce_workgroup_configuration ? aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option : "not enforced"
+}
+output "bytes_scanned_cutoff" { value = aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query }

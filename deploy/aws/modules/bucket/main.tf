@@ -133,3 +133,18 @@ resource "aws_s3_bucket_policy" "this" {
 
 output "name" { value = aws_s3_bucket.this.id }
 output "arn" { value = aws_s3_bucket.this.arn }
+output "sse" {
+  description = "The default encryption: algorithm and key."
+  value = {
+    algorithm = one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].sse_algorithm
+    key       = one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].kms_master_key_id
+  }
+}
+output "tls_only" { value = length(aws_s3_bucket_policy.this) == 1 }
+output "versioning" { value = aws_s3_bucket_versioning.this.versioning_configuration[0].status }
+output "public_access_blocked" {
+  value = alltrue([
+    aws_s3_bucket_public_access_block.this.block_public_acls, aws_s3_bucket_public_access_block.this.block_public_policy,
+    aws_s3_bucket_public_access_block.this.ignore_public_acls, aws_s3_bucket_public_access_block.this.restrict_public_buckets,
+  ])
+}

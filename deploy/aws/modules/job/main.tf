@@ -263,3 +263,8 @@ output "arn" {
   value = local.glue ? aws_glue_job.this[0].arn : aws_lambda_function.this[0].arn
 }
 output "log_group" { value = aws_cloudwatch_log_group.this.name }
+output "glue" {
+  description = "Glue version and retries (null for a Lambda job)."
+  value       = local.glue ? { version = aws_glue_job.this[0].glue_version, max_retries = aws_glue_job.this[0].max_retries } : null
+}
+output "reads_api_key" { value = var.reads_api_key }

@@ -56,3 +56,4 @@ resource "aws_kms_alias" "this" {
 
 output "arn" { value = aws_kms_key.this.arn }
 output "id" { value = aws_kms_key.this.key_id }
+output "rotation" { value = aws_kms_key.this.enable_key_rotation }

@@ -265,3 +265,5 @@ output "alarm_names" {
     ],
   )
 }
+output "topic_kms_key" { value = aws_sns_topic.alerts.kms_master_key_id }
+output "email_subscriptions" { value = length(aws_sns_topic_subscription.email) }

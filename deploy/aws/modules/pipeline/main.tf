@@ -217,3 +217,4 @@ output "states_role_arn" { value = aws_iam_role.states.arn }
 output "dlq_name" { value = aws_sqs_queue.dlq.name }
 output "schedule_names" { value = [for s in aws_scheduler_schedule.this : s.name] }
 output "schedule_group" { value = aws_scheduler_schedule_group.this.name }
+output "schedule_expressions" { value = { for k, s in aws_scheduler_schedule.this : k => s.schedule_expression } }
