@@ -266,7 +266,7 @@ class Run:
 
     def count_failures(self, failed: list[Failed]) -> None:
         """Count failed requests: a 404 is CoinGecko's permanent answer (done); the rest are retried next run."""
-        gone = sum(isinstance(f.error, NotFound) for f in failed)
+        gone = sum(_gone(f) for f in failed)
         self.result.not_found += gone
         self.result.failed_requests += len(failed) - gone
 
@@ -471,8 +471,8 @@ class Run:
         id_reqs = [planner.plan_ids(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
         landed, failed = await self._fetch(market_reqs + id_reqs, "markets")
         for f in failed:
-            if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
-                raise f.error
+            if isinstance(f.error, ApiError) and not _gone(f):
+                raise f.error  # a 404 on the markets list itself means a wrong base URL, not a gone coin
         ranked = _ranked_ids(landed)
         if id_reqs:
             known = _ids_in(landed[-1]) if landed and landed[-1].request in id_reqs else set()
@@ -510,6 +510,12 @@ class Run:
             retries=r.retries, rate_limited=r.rate_limited, failed_requests=r.failed_requests,
             quarantined=r.quarantined,
         )  # fmt: skip
+
+
+def _gone(failed: Failed) -> bool:
+    """A coin CoinGecko no longer knows (404 on a coin's request): done, not failed. A 404 on a listing
+    endpoint (markets, /global...) says the base URL is wrong, which is a failure."""
+    return isinstance(failed.error, NotFound) and failed.request.coin_id is not None
 
 
 def _open(settings: Settings) -> tuple[Lake, Snapshots]:

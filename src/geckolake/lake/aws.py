@@ -93,7 +93,10 @@ def aws_access(spec: LakeSpec) -> AwsAccess:
         import boto3
     except ImportError as e:
         raise LakeError(f"the lake {spec.location} is on S3 and boto3 is not installed", hint=_INSTALL_HINT) from e
-    session = boto3.Session(region_name=spec.aws_region) if spec.aws_region else boto3.Session()
+    # boto3 reads AWS_DEFAULT_REGION and profiles but not AWS_REGION, which the other AWS SDKs, Lambda and
+    # Glue set: honour both.
+    explicit = spec.aws_region or os.environ.get("AWS_REGION")
+    session = boto3.Session(region_name=explicit) if explicit else boto3.Session()
     region = session.region_name
     if not region:
         raise LakeError(

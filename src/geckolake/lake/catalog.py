@@ -322,7 +322,7 @@ def is_lake(where: Settings | LakeSpec | Path | str) -> bool:
     if spec.catalog == "sqlite":
         return (spec.root / CATALOG_FILE).is_file()
     catalog = build_catalog(spec)
-    return _catalog_call(spec, lambda: catalog.table_exists((spec.namespace("ops"), "runs")))
+    return _catalog_call(spec, lambda: catalog.table_exists((spec.namespace("ops"), "pipeline_runs")))
 
 
 def require_lake(where: Settings | LakeSpec | Path | str) -> None:

@@ -17,8 +17,7 @@ Iceberg, ``raw/`` for the API bodies, ``locks/`` (remote lakes) for the writer l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -42,7 +41,7 @@ class LakeSpec:
     catalog_uri: str | None = None
     catalog_name: str = "geckolake"
     namespace_prefix: str = ""  # Glue database prefix ("geckolake_"); empty for the other catalogs
-    properties: Mapping[str, str] = field(default_factory=dict)
+    properties: tuple[tuple[str, str], ...] = ()  # extra PyIceberg properties; a tuple keeps the spec hashable
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
 
@@ -141,7 +140,7 @@ def lake_spec(where: Settings | LakeSpec | str | Path) -> LakeSpec:
         catalog_uri=settings.catalog_uri,
         catalog_name=settings.catalog_name,
         namespace_prefix=settings.glue_database_prefix if catalog == "glue" else "",
-        properties=dict(settings.catalog_properties),
+        properties=tuple(sorted(settings.catalog_properties.items())),
         aws_region=settings.aws_region,
         aws_endpoint_url=settings.aws_endpoint_url,
     )
