@@ -32,6 +32,11 @@ class Sample:
     peak_rss_mib: float
     calls: int = 0
 
+    @property
+    def cpu_s(self) -> float:
+        """User + system CPU: on a shared machine steadier than wall time (waiting for a core is not in it)."""
+        return self.cpu_user_s + self.cpu_sys_s
+
     def as_dict(self) -> dict[str, float | int]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 

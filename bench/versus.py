@@ -88,7 +88,11 @@ def calls_since_reset(root: str) -> dict[str, dict[str, int]]:
     return body["endpoints"]  # type: ignore[no-any-return]
 
 
-def markdown(summaries: dict[str, dict[str, dict[str, float]]], ratios: dict[str, dict[str, float]]) -> str:
+def markdown(
+    summaries: dict[str, dict[str, dict[str, float]]],
+    ratios: dict[str, dict[str, float]],
+    cpu_ratios: dict[str, dict[str, float]] | None = None,
+) -> str:
     """The versus table as docs/benchmarks.md shows it (medians, min–max)."""
     lines = [
         "| command | wall s (min–max) | CPU user+sys s | peak RSS MiB | calls |",
@@ -102,9 +106,17 @@ def markdown(summaries: dict[str, dict[str, dict[str, float]]], ratios: dict[str
             f"({s['cpu_user_s']['median']:.2f} + {s['cpu_sys_s']['median']:.2f}) | "
             f"{s['peak_rss_mib']['median']:.0f} | {s['calls']['median']:.0f} |"
         )
-    lines += ["", "| pair | wall ratio, median of rounds (min–max) | ratio of medians |", "|---|---|---|"]
+    lines += [
+        "",
+        "| pair | wall ratio, median of rounds (min–max) | ratio of medians | CPU ratio, median of rounds |",
+        "|---|---|---|---|",
+    ]
     for pair, r in ratios.items():
-        lines.append(f"| {pair} | {r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f}) | {r['ratio_of_medians']:.2f} |")
+        c = (cpu_ratios or {}).get(pair)
+        cpu_txt = f"{c['median']:.2f}" if c else "–"
+        lines.append(
+            f"| {pair} | {r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f}) | {r['ratio_of_medians']:.2f} | {cpu_txt} |"
+        )
     return "\n".join(lines)
 
 
@@ -165,12 +177,15 @@ def main() -> None:
                  max=round(s[field]["max"], 4), runs=[r[field] for r in runs], **params)  # fmt: skip
         emit("versus", "calls", s["calls"]["median"], "calls", command=n, **params)
     ratios: dict[str, dict[str, float]] = {}
+    cpu_ratios: dict[str, dict[str, float]] = {}
     pairs = [(a, b) for a in names for b in names if names.index(a) < names.index(b)]
     for a, b in pairs:
-        for field in ("wall_s", "peak_rss_mib"):
+        for field in ("wall_s", "cpu_s", "peak_rss_mib"):
             r = pair_ratios(results, a, b, field)
             if field == "wall_s":
                 ratios[f"{a}/{b}"] = r
+            elif field == "cpu_s":
+                cpu_ratios[f"{a}/{b}"] = r
             target = TARGETS.get((a, b)) if field == "wall_s" else None
             verdict = {} if target is None else {"target": target, "met": r["median"] <= target}
             emit("versus", f"ratio_{field}", r["median"], "ratio", pair=f"{a}/{b}", min=round(r["min"], 4),
@@ -180,7 +195,7 @@ def main() -> None:
     air = peers.airbyte_calls(HISTORY_COINS, HISTORY_DAYS, sum(per_endpoint.get("/coins/markets", {}).values()))
     emit("versus", "airbyte_history_calls", air["history_stream_calls"], "calls", command="airbyte",
          markets="no markets stream", **air)  # fmt: skip
-    log(markdown(summaries, ratios))
+    log(markdown(summaries, ratios, cpu_ratios))
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ def main() -> None:
             floor_times.append(timed([sys.executable, "-c", FLOOR_IMPORTS], env))
             if seen["geckolake"] != seen["bare"]:
                 raise SystemExit(f"the call sets differ: geckolake {seen['geckolake']} vs bare {seen['bare']}")
-            calls = sum(sum(v.values()) for v in seen["bare"].values())  # type: ignore[attr-defined]
+            calls = sum(sum(v.values()) for v in seen["bare"].values())  # type: ignore[attr-defined,misc]
             log(
                 f"rep {i}: geckolake {gl_times[-1]:.2f}s, bare loop {bare_times[-1]:.2f}s, {calls} calls each; "
                 f"import floor {floor_times[-1]:.2f}s"

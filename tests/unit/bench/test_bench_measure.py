@@ -33,6 +33,7 @@ def test_pair_ratios_take_the_median_of_each_rounds_ratio() -> None:
     assert r["ratio_of_medians"] == pytest.approx(3.0 / 5.0)
     assert r["rounds"] == 3
     assert pair_ratios(rounds, "a", "b", "peak_rss_mib")["median"] == 1.0
+    assert pair_ratios(rounds, "a", "b", "cpu_s")["max"] == pytest.approx((1.5 + 0.1) / (2.5 + 0.1))
 
 
 def test_rounds_alternate_the_order_so_each_command_runs_early_and_late() -> None:
@@ -62,7 +63,7 @@ def test_the_table_shows_medians_ranges_and_ratios() -> None:
         summaries, {"geckolake/dlt": pair_ratios([{"geckolake": s(2.0), "dlt": s(8.0)}], "geckolake", "dlt")}
     )
     assert "| geckolake | 3.00 (2.00–4.00) |" in table
-    assert "| geckolake/dlt | 0.25 (0.25–0.25) | 0.25 |" in table
+    assert "| geckolake/dlt | 0.25 (0.25–0.25) | 0.25 | – |" in table
 
 
 def test_airbyte_needs_one_call_per_coin_day() -> None:
