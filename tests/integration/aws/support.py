@@ -42,7 +42,8 @@ def cli_config(path: Path, mirror: Path = DEFAULT_MIRROR) -> Path:
     """A Terraform CLI config that installs hashicorp/aws from the mirror only."""
     path.write_text(
         "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
         '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
     )
     return path
@@ -57,11 +58,11 @@ class Terraform:
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    def copy_of_module(cls, tmp: Path, extra_env: Mapping[str, str] = {}) -> Terraform:
+    def copy_of_module(cls, tmp: Path, extra_env: Mapping[str, str] = {}, *, backend: bool = False) -> Terraform:
+        """A copy without local state; without ``backend.tf`` unless ``backend`` (state stays local)."""
         workdir = tmp / "aws"
-        shutil.copytree(
-            MODULE, workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl")
-        )
+        skip = [".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl", "tools", "image"]
+        shutil.copytree(MODULE, workdir, ignore=shutil.ignore_patterns(*skip, *([] if backend else ["backend.tf"])))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         env.update(
             TF_CLI_CONFIG_FILE=str(cli_config(tmp / "terraformrc")),
@@ -78,7 +79,9 @@ class Terraform:
         )
         self.log += [proc.stdout, proc.stderr]
         if check and proc.returncode != 0:
-            raise AssertionError(f"terraform {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+            raise AssertionError(
+                f"terraform {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+            )
         return proc
 
 

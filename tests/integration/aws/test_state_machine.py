@@ -66,7 +66,9 @@ def test_the_state_machine_runs_the_scheduler_daily_job_in_its_order(monkeypatch
     order = _flow_order(monkeypatch)
     assert order == ["run", "forecast"]
     stage_of = {step.job: i for i, stage in enumerate(graph.DAILY) for step in stage}
-    assert [stage_of[j] for j in order] == sorted(stage_of[j] for j in order), "graph stages out of the scheduler's order"
+    assert [stage_of[j] for j in order] == sorted(stage_of[j] for j in order), (
+        "graph stages out of the scheduler's order"
+    )
     doc = states.definition()
     names = [doc["StartAt"]]
     while "Next" in doc["States"][names[-1]]:
