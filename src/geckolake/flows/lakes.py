@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from geckolake.ingest.pipeline import ensure_writable
-from geckolake.lake.catalog import check_folder, check_not_moved, open_lake, require_lake
+from geckolake.lake.catalog import check_catalog, check_folder, check_not_moved, open_lake, require_lake
 from geckolake.lake.location import lake_spec
 from geckolake.lake.lock import writer_lock
 
@@ -54,5 +54,6 @@ def creating(settings: Settings) -> Iterator[None]:
         ensure_writable(spec.root)
         check_folder(spec.root)  # before the lock file marks the folder as a lake
         check_not_moved(spec.root)
+    check_catalog(spec)  # reachable and not another tool's, before any API credit is spent
     with writer_lock(spec):
         yield

@@ -413,11 +413,26 @@ def _catalog_hint(spec: LakeSpec, e: BaseException) -> str:
     return "check the catalog settings (GECKOLAKE_CATALOG, GECKOLAKE_CATALOG_URI, AWS_*) and that it is reachable"
 
 
-def _claim_namespaces(catalog: Catalog, spec: LakeSpec) -> None:
+def check_catalog(where: Settings | LakeSpec | Path | str) -> None:
+    """Before a run spends API credits on a remote catalog: it is reachable, and no namespace of the lake
+    belongs to another lake or tool. Changes nothing.
+
+    Raises:
+        LakeError: the catalog cannot be reached, refuses the identity, or a database is not the lake's.
+    """
+    spec = lake_spec(where)
+    if spec.catalog == "sqlite":
+        return
+    catalog = build_catalog(spec)
+    _catalog_call(spec, lambda: _claim_namespaces(catalog, spec, claim=False))
+
+
+def _claim_namespaces(catalog: Catalog, spec: LakeSpec, *, claim: bool = True) -> None:
     """Create the lake's namespaces; on Glue, refuse a database that belongs to another lake or tool.
 
     A Glue database is the lake's when its ``geckolake.lake`` parameter names this lake's location, or
     when it has no such parameter and no tables (e.g. created empty by Terraform): then it is claimed.
+    ``claim=False`` only checks.
 
     Raises:
         LakeError: a database belongs to another lake or tool.
@@ -425,16 +440,18 @@ def _claim_namespaces(catalog: Catalog, spec: LakeSpec) -> None:
     for layer in LAYERS:
         ns = spec.namespace(layer)
         if not catalog.namespace_exists(ns):
-            props = {OWNER_PROPERTY: spec.location} if spec.catalog == "glue" else {}
-            catalog.create_namespace_if_not_exists(ns, properties=props)
+            if claim:
+                props = {OWNER_PROPERTY: spec.location} if spec.catalog == "glue" else {}
+                catalog.create_namespace_if_not_exists(ns, properties=props)
             continue
         if spec.catalog != "glue":
             continue
         owner = catalog.load_namespace_properties(ns).get(OWNER_PROPERTY)
         if owner == spec.location:
             continue
-        if owner is None and not catalog.list_tables(ns):
-            catalog.update_namespace_properties(ns, updates={OWNER_PROPERTY: spec.location})
+        if owner is None and not _any_table(catalog, ns):
+            if claim:
+                catalog.update_namespace_properties(ns, updates={OWNER_PROPERTY: spec.location})
             continue
         whose = f"the lake {owner}" if owner else "another tool (it has tables and no geckolake.lake parameter)"
         raise LakeError(
@@ -508,6 +525,15 @@ def check_folder(root: Path) -> None:
             f"the lake folder {root} is not writable",
             hint="fix its permissions or pass another folder with --lake (or GECKOLAKE_LAKE)",
         )
+
+
+def _any_table(catalog: Catalog, ns: str) -> bool:
+    """Whether Glue database ``ns`` holds any table — PyIceberg lists only Iceberg tables, and another
+    tool's Hive or CSV table makes the database just as much theirs."""
+    glue = getattr(catalog, "glue", None)
+    if glue is not None:
+        return bool(glue.get_tables(DatabaseName=ns, MaxResults=1).get("TableList"))
+    return bool(catalog.list_tables(ns))
 
 
 def _create_tables(catalog: Catalog, spec: LakeSpec, defs: list[TableDef]) -> None:
