@@ -61,7 +61,7 @@ class Terraform:
     def copy_of_module(cls, tmp: Path, extra_env: Mapping[str, str] = {}, *, backend: bool = False) -> Terraform:
         """A copy without local state; without ``backend.tf`` unless ``backend`` (state stays local)."""
         workdir = tmp / "aws"
-        skip = [".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl", "tools", "image"]
+        skip = [".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl", "image"]
         shutil.copytree(MODULE, workdir, ignore=shutil.ignore_patterns(*skip, *([] if backend else ["backend.tf"])))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         env.update(
