@@ -12,7 +12,7 @@ from geckolake.flows.alerting import alert_test
 from geckolake.flows.checks import check, watch
 from geckolake.flows.forecasts import forecast
 from geckolake.flows.live_prices import prices
-from geckolake.flows.maintenance import maintain
+from geckolake.flows.maintenance import maintain, relocate
 from geckolake.flows.offline_demo import DemoResult, demo
 from geckolake.flows.pipeline import plan, run
 from geckolake.flows.read import export, metrics, query, runs, sql, status, tables
@@ -31,6 +31,7 @@ __all__ = [
     "plan",
     "prices",
     "query",
+    "relocate",
     "replay",
     "run",
     "runs",
