@@ -82,6 +82,14 @@ def test_the_state_machine_runs_the_scheduler_daily_job_in_its_order(monkeypatch
     assert names[-1] == "Notify"
 
 
+def test_at_most_one_job_of_a_stage_takes_the_writer_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert all(sum(step.writes for step in stage) <= 1 for stage in graph.DAILY)
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(jobs, "check", lambda settings, **kw: seen.update(kw))
+    jobs.RUNNERS["check"](Settings(lake="unused"))
+    assert seen == {"record": False}, "the daily check must read only (it runs beside the forecast)"
+
+
 def test_every_graph_step_and_scheduler_kind_is_a_deployed_job() -> None:
     assert set(graph.jobs()) <= set(jobs.RUNNERS)
     assert set(schedule.JOBS) <= set(jobs.RUNNERS)

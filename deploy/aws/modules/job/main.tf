@@ -243,6 +243,7 @@ resource "aws_glue_job" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:code signing applies to .zip packages; this is a container image from the stack's ECR repository
   #checkov:skip=CKV_AWS_117:no VPC: the job reaches the public CoinGecko API and AWS endpoints; a VPC would add a NAT gateway (~32 USD/month) for no isolation gain
+  #checkov:skip=CKV_AWS_116:asynchronous failures go to the dead-letter queue through an on-failure destination (aws_lambda_function_event_invoke_config below)
   #checkov:skip=CKV_AWS_115:no reserved concurrency (new accounts cannot reserve below 10 unreserved); concurrent writers are serialised by the lake's lock object
   count         = local.glue ? 0 : 1
   function_name = local.name
@@ -266,15 +267,25 @@ resource "aws_lambda_function" "this" {
     mode = "PassThrough"
   }
 
-  dead_letter_config {
-    target_arn = var.dead_letter_arn
-  }
-
   environment {
     variables = merge(var.environment, { GECKOLAKE_METRICS_NAMESPACE = var.metrics_namespace, HOME = "/tmp" })
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+# Scheduled invocations are asynchronous: no retry (the next fire is minutes away); a failure is
+# recorded in the dead-letter queue, which is alarmed.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count                        = local.glue ? 0 : 1
+  function_name                = aws_lambda_function.this[0].function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 3600
+  destination_config {
+    on_failure {
+      destination = var.dead_letter_arn
+    }
+  }
 }
 
 output "role_arn" { value = aws_iam_role.this.arn }
