@@ -4,6 +4,7 @@ apply needs, the offline provider mirror, and a Terraform runner (docs/aws.md, "
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -124,17 +125,21 @@ def moto_server(execute_state_machines: bool = True) -> Iterator[str]:
     url = f"http://{host}:{port}"
     previous = os.environ.get("MOTO_PORT")
     os.environ["MOTO_PORT"] = str(port)  # the interpreter calls SNS/Glue back on this port
+
+    def configure(execute: bool) -> None:
+        body = json.dumps({"stepfunctions": {"execute_state_machine": execute}}).encode()
+        req = urllib.request.Request(
+            f"{url}/moto-api/config", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        urllib.request.urlopen(req, timeout=10).read()
+
     try:
         if execute_state_machines:
-            req = urllib.request.Request(
-                f"{url}/moto-api/config",
-                data=b'{"stepfunctions": {"execute_state_machine": true}}',
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            urllib.request.urlopen(req, timeout=10).read()
+            configure(True)
         yield url
     finally:
+        if execute_state_machines:
+            configure(False)  # moto's config is process-wide: leave it as found for later tests
         server.stop()
         if previous is None:
             os.environ.pop("MOTO_PORT", None)
