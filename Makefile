@@ -71,7 +71,7 @@ $(AWS_TOOLS)/.installed:
 
 aws-validate: setup $(AWS_TOOLS)/.installed ## offline: terraform fmt/init/validate/test, checkov, actionlint, zizmor
 	GECKOLAKE_AWS_TOOLS_REQUIRED=1 $(BIN)/pytest -q -p no:cacheprovider tests/integration/aws/test_terraform_module.py \
-	  tests/integration/aws/test_linters.py tests/integration/aws/test_state_machine.py
+	  tests/integration/aws/test_linters.py tests/integration/aws/test_state_machine.py tests/integration/aws/test_entry.py
 
 aws-emulated: setup ## the AWS stack applied to a moto server, the pipeline run as deployed, then destroyed
 	$(BIN)/pytest -q -p no:cacheprovider tests/integration/aws/test_emulated_stack.py
