@@ -34,7 +34,8 @@ def missing_terraform(mirror: Path = DEFAULT_MIRROR) -> str | None:
     if shutil.which("terraform") is None:
         return "terraform is not installed (needs Terraform >= 1.5 on PATH)"
     provider = mirror / "registry.terraform.io" / "hashicorp" / "aws"
-    if not any(provider.glob("5.*/*/terraform-provider-aws*")):
+    unpacked, packed = provider.glob("5.*/*/terraform-provider-aws*"), provider.glob("terraform-provider-aws_5.*.zip")
+    if not any(unpacked) and not any(packed):
         return f"no offline mirror of hashicorp/aws 5.x at {mirror} (set GECKOLAKE_TF_MIRROR)"
     return None
 
