@@ -212,9 +212,10 @@ def test_the_pipeline_graph_runs_in_moto_and_notifies_success(stack: Stack) -> N
         assert glue.get_job_runs(JobName=stack.out["glue_jobs"][job])["JobRuns"], f"{job} was not started"
 
 
-def test_a_failing_task_is_retried_then_caught_notified_and_failed(stack: Stack) -> None:
+def test_a_failing_task_is_caught_notified_and_failed(stack: Stack) -> None:
+    # moto's glue:startJobRun.sync fails every run (a States.Runtime error inside moto): the Catch path.
     done, messages = _execute(stack, "emulated-failing", states.definition(sync=True, interval=1))
-    assert done["status"] == "FAILED"
+    assert (done["status"], done["error"]) == ("FAILED", "geckolake.run_failed")
     assert [m["Subject"] for m in messages] == ["[geckolake critical] daily pipeline failed: Run"]
     assert "failed at Run" in messages[0]["Message"]
 
