@@ -26,7 +26,10 @@ from tests.integration.aws.support import FAKE_CREDENTIALS, REGION, Terraform, m
 from geckolake.deploy import states
 from geckolake.simulator import SimulatorConfig, running_simulator
 
-pytestmark = pytest.mark.skipif(missing_terraform() is not None, reason=str(missing_terraform()))
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(missing_terraform() is not None, reason=str(missing_terraform())),
+]
 
 SECRET = f"CG-emulated-{uuid.uuid4().hex}"
 # A small pipeline (same for the cloud run and the local one it is compared with).
