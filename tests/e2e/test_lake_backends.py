@@ -83,9 +83,7 @@ def _session(lake_dir: Path, env_extra: dict[str, str], spec: LakeSpec) -> Sessi
 
 
 @pytest.fixture(scope="module")
-def sessions(
-    tmp_path_factory: pytest.TempPathFactory, aws: str, postgres_uri: str
-) -> dict[str, Session]:
+def sessions(tmp_path_factory: pytest.TempPathFactory, aws: str, postgres_uri: str) -> dict[str, Session]:
     root = tmp_path_factory.mktemp("backends")
     local = root / "local"
     pg_lake = root / "pg-lake"

@@ -47,9 +47,7 @@ class Settings(BaseSettings):
         env_prefix="GECKOLAKE_", populate_by_name=True, extra="forbid", validate_default=True
     )
 
-    lake: str = Field(
-        default="lake", description="where the lake lives: a folder, file:///path or s3://bucket/prefix"
-    )
+    lake: str = Field(default="lake", description="where the lake lives: a folder, file:///path or s3://bucket/prefix")
     catalog: Literal["sqlite", "glue", "sql", "rest"] | None = Field(
         default=None, description="Iceberg catalog: sqlite (local default), glue (s3:// default), sql, rest"
     )

@@ -203,9 +203,7 @@ class Scheduler:
         from geckolake.lake.catalog import open_lake
 
         try:
-            rows = open_lake(self.settings, read_only=True).read(
-                "ops.pipeline_runs", columns=("command", "started_at")
-            )
+            rows = open_lake(self.settings, read_only=True).read("ops.pipeline_runs", columns=("command", "started_at"))
         except GeckolakeError as e:
             log.warning("cannot read the run ledger: %s", e)
             return {}
