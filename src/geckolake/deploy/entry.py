@@ -5,8 +5,9 @@ defaults), run one job of ``deploy.jobs`` and publish its metrics (``deploy.clou
 
 * Glue passes job parameters as ``--NAME value`` pairs. ``--geckolake-job`` names the job,
   ``--metrics-namespace`` the CloudWatch namespace; every ``--GECKOLAKE_*``, ``--COINGECKO_*`` or
-  ``--AWS_*`` pair becomes an environment variable first; Glue's own arguments are ignored. The
-  script ``deploy/aws/jobs/glue_entry.py`` is ``raise SystemExit(glue_main(sys.argv[1:]))``.
+  ``--AWS_*`` pair becomes an environment variable first; ``--lock-wait-seconds`` is how long the job
+  waits for a locked lake; Glue's own arguments are ignored. The script
+  ``deploy/aws/jobs/glue_entry.py`` calls ``glue_main(sys.argv[1:])`` and exits with its code if not 0.
 * Lambda: ``geckolake.deploy.entry.handler``, the event ``{"job": "prices"}``, settings from the
   function's environment (``GECKOLAKE_METRICS_NAMESPACE`` for the namespace).
 
