@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geckolake.flows.lakes import existing_lake
-from geckolake.lake.query import query_arrow, run_query
-from geckolake.ops.ledger import recent_runs
-from geckolake.ops.metrics import exposition
-from geckolake.ops.status import Status
-from geckolake.ops.status import status as lake_status
+from geckolake.lake.location import lake_spec
+from geckolake.lake.query import run_query
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from geckolake.config import Settings
-    from geckolake.lake.catalog import TableStat
+    from geckolake.lake.catalog import Lake, TableStat
+    from geckolake.ops.status import Status
+
+
+def existing_lake(settings: Settings) -> Lake:
+    # Imported here: `geckolake sql` on a local lake never needs the catalog stack (see sql()).
+    from geckolake.flows.lakes import existing_lake
+
+    return existing_lake(settings)
+
 
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
@@ -37,6 +42,8 @@ def query(sql: str, lake: Settings | Path | str = "lake") -> pa.Table:
         LakeError: no lake there.
         QueryError: the SQL is invalid, is not a single SELECT, or fails.
     """
+    from geckolake.lake.query import query_arrow
+
     return query_arrow(existing_lake(_settings(lake)), sql)
 
 
@@ -47,6 +54,14 @@ def sql(settings: Settings, statement: str) -> Rows:
         LakeError: no lake there.
         QueryError: the SQL is invalid, is not a single SELECT, or fails.
     """
+    from geckolake.lake.snapshot_files import Unsupported, local_snapshots
+
+    light = local_snapshots(lake_spec(settings))
+    if light is not None:
+        try:  # the light read path: same snapshots, without importing PyIceberg's table stack
+            return run_query(light, statement)
+        except Unsupported:
+            pass
     return run_query(existing_lake(settings), statement)
 
 
@@ -65,6 +80,8 @@ def runs(settings: Settings, limit: int = 20) -> Rows:
     Raises:
         LakeError: no lake there.
     """
+    from geckolake.ops.ledger import recent_runs
+
     return recent_runs(existing_lake(settings), limit)
 
 
@@ -74,6 +91,8 @@ def status(settings: Settings) -> Status:
     Raises:
         LakeError: no lake there.
     """
+    from geckolake.ops.status import status as lake_status
+
     return lake_status(existing_lake(settings), settings)
 
 
@@ -83,6 +102,8 @@ def metrics(settings: Settings) -> str:
     Raises:
         LakeError: no lake there.
     """
+    from geckolake.ops.metrics import exposition
+
     return exposition(existing_lake(settings), settings)
 
 

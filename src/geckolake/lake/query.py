@@ -6,11 +6,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from geckolake.errors import QueryError
 
@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from geckolake.lake.catalog import Lake
+
+class Lake(Protocol):
+    """What a query needs of a lake: DuckDB views of its tables (``catalog.Lake`` or the light reader)."""
+
+    def connect_duckdb(self, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection: ...
+
 
 ALLOWED = {"SELECT", "EXPLAIN"}
 # "gold.coin_daily", "GOLD . coin_daily", '"gold"."coin_daily"' — the lake's qualified table names.
