@@ -283,7 +283,26 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
         for k, v in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": stack.url}.items():
             mp.setenv(k, v)
         cloud = lake_hashes(lake)  # type: ignore[arg-type]
-    assert cloud == lake_hashes(local)
+        local_hashes = lake_hashes(local)
+        differing = sorted(t for t in cloud.keys() | local_hashes.keys() if cloud.get(t) != local_hashes.get(t))
+        detail = {t: _row_difference(lake, local, t) for t in differing}
+    assert not differing, f"silver/gold differ from the local run's: {detail}"
+
+
+def _row_difference(cloud: str, local: Path, table: str) -> str:
+    """How two lakes' copies of ``table`` differ (rows only in each, a few shown)."""
+    from geckolake.lake.catalog import open_lake
+    from geckolake.lake.query import run_query
+
+    rows = []
+    for where in (cloud, local):
+        cols, got = run_query(open_lake(where, read_only=True), f"SELECT * FROM {table}")
+        keep = [i for i, c in enumerate(cols) if not c.startswith("_")]
+        rows.append({tuple(r[i] for i in keep) for r in got})
+    only_cloud, only_local = rows[0] - rows[1], rows[1] - rows[0]
+    return f"{len(only_cloud)} rows only in the cloud lake {sorted(only_cloud, key=repr)[:2]}, " + (
+        f"{len(only_local)} only in the local one {sorted(only_local, key=repr)[:2]}"
+    )
 
 
 def test_metrics_are_published_and_alerts_reach_the_topic(stack: Stack) -> None:
