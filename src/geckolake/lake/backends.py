@@ -64,7 +64,7 @@ def build_catalog(spec: LakeSpec) -> Catalog:
         ) from e
     except Exception as e:
         raise LakeError(
-            f"cannot open the {spec.catalog} catalog of the lake {spec.location}: {_first_line(e)}",
+            f"cannot open the {spec.catalog} catalog of the lake {spec.location}: {redacted(spec, _first_line(e))}",
             hint="check the catalog settings (GECKOLAKE_CATALOG, GECKOLAKE_CATALOG_URI) and that it is reachable",
         ) from e
 
@@ -80,6 +80,13 @@ def lake_filesystem(spec: LakeSpec) -> tuple[pafs.FileSystem, str]:
     if spec.is_local:
         return pafs.LocalFileSystem(), spec.location
     return aws_access(spec).filesystem(), spec.location.removeprefix("s3://")
+
+
+def redacted(spec: LakeSpec, text: str) -> str:
+    """``text`` without the catalog URI, which may hold a password (e.g. in a driver's parse error)."""
+    if spec.catalog_uri:
+        text = text.replace(spec.catalog_uri, "<GECKOLAKE_CATALOG_URI>")
+    return text
 
 
 def _first_line(e: BaseException) -> str:

@@ -36,7 +36,7 @@ from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
 from geckolake.errors import LakeError
-from geckolake.lake.backends import CATALOG_FILE, build_catalog, lake_filesystem
+from geckolake.lake.backends import CATALOG_FILE, build_catalog, lake_filesystem, redacted
 from geckolake.lake.duckdb_access import new_duckdb, register_view
 from geckolake.lake.location import LakeSpec, lake_spec
 from geckolake.lake.sql import quote_ident
@@ -395,7 +395,7 @@ def _catalog_call(spec: LakeSpec, call: Callable[[], _T]) -> _T:
         if spec.catalog == "sqlite":
             raise
         raise LakeError(
-            f"the {spec.catalog} catalog of the lake {spec.location} failed: {_one_line(e)}",
+            f"the {spec.catalog} catalog of the lake {spec.location} failed: {redacted(spec, _one_line(e))}",
             hint=_catalog_hint(spec, e),
         ) from e
 

@@ -67,3 +67,13 @@ def test_environment_names_from_the_docs(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("GECKOLAKE_CATALOG_URI", "postgresql+psycopg://u@h/db")
     spec = lake_spec(load_settings())
     assert (spec.catalog, spec.catalog_uri, spec.location) == ("sql", "postgresql+psycopg://u@h/db", str(tmp_path))
+
+
+def test_a_catalog_uri_never_reaches_an_error_message(tmp_path: Path) -> None:
+    from geckolake.lake.catalog import open_lake
+
+    for uri in ("postgresql+psycopg://u:s3cret-pw@127.0.0.1:9:x/db", "postgresql+psycopg://u:s3cret-pw@127.0.0.1:9/db"):
+        settings = Settings(lake=tmp_path, catalog="sql", catalog_uri=uri)
+        with pytest.raises(LakeError) as info:
+            open_lake(settings, read_only=True)
+        assert "s3cret-pw" not in str(info.value) and "s3cret-pw" not in str(info.value.hint)
