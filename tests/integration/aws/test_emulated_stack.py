@@ -266,8 +266,9 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
     # Forecast ∥ Check, as the state machine runs them: only the forecast takes the writer lock.
     with ThreadPoolExecutor(2) as pool:
         both = ("forecast", "check")
-        for job, proc in zip(both, pool.map(lambda job: _glue_job(stack, job), both), strict=True):
-            assert proc.returncode == 0, f"{job}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        procs = dict(zip(both, pool.map(lambda job: _glue_job(stack, job), both), strict=True))
+    for job, proc in procs.items():
+        assert proc.returncode == 0, f"{job}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     lake = stack.out["lake_uri"]
     objects = stack.client("s3").list_objects_v2(Bucket=stack.out["lake_bucket"])["Contents"]
     head = stack.client("s3").head_object(Bucket=stack.out["lake_bucket"], Key=objects[0]["Key"])
@@ -286,7 +287,8 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
         local_hashes = lake_hashes(local)
         differing = sorted(t for t in cloud.keys() | local_hashes.keys() if cloud.get(t) != local_hashes.get(t))
         detail = {t: _row_difference(lake, local, t) for t in differing}
-    assert not differing, f"silver/gold differ from the local run's: {detail}"
+    logs = {job: proc.stdout[-1500:] + proc.stderr[-1500:] for job, proc in procs.items()}
+    assert not differing, f"silver/gold differ from the local run's: {detail}\n{logs}"
 
 
 def _row_difference(cloud: str, local: Path, table: str) -> str:
