@@ -40,13 +40,14 @@ _FETCH_ORDER: tuple[str, ...] = ("_fetched_at", "_raw_sha256", "_raw_path")
 _UNITS: dict[str, str] = {
     "price_history": "SELECT count(*) FROM bronze_market_chart",
     "market_snapshots": "SELECT count(*) FROM bronze_coins_markets",
-    "sparkline_prices": "SELECT coalesce(sum(len(sparkline_7d)), 0) FROM bronze_coins_markets",
+    "sparkline_prices": "SELECT coalesce(sum(array_length(sparkline_7d)), 0) FROM bronze_coins_markets",
     "global_market": "SELECT count(*) FROM bronze_global_market",
     "categories": "SELECT count(*) FROM bronze_categories",
     # a category page's rows are its units (the ranking pages' rows are market_snapshots')
     "category_members": "SELECT count(*) FROM bronze_coins_markets WHERE category IS NOT NULL",
     "coins": "SELECT (SELECT count(*) FROM bronze_coins_markets) + (SELECT count(*) FROM bronze_coins_list)",
     "trending": "SELECT count(*) FROM bronze_trending",
+    "live_prices": "SELECT count(*) FROM bronze_simple_price",
 }
 _KEPT: dict[str, str] = {
     "coins": (
@@ -60,13 +61,18 @@ _KEPT: dict[str, str] = {
 }
 
 
+def filtered_sql(model: str) -> tuple[str, str]:
+    """Two counting queries for silver ``model``: its bronze units, and the ones its rule keeps."""
+    return _UNITS[model], _KEPT.get(model) or f"SELECT count(*) FROM ({load_sql('silver', model)})"
+
+
 def count_filtered(con: duckdb.DuckDBPyConnection, model: str, kept: int | None = None) -> int:
     """Bronze units of silver ``model`` that its rule leaves out (``kept``: its candidate rows, when
     the caller counted them already)."""
-    total = (con.execute(_UNITS[model]).fetchone() or (0,))[0]
+    units, kept_sql = filtered_sql(model)
+    total = (con.execute(units).fetchone() or (0,))[0]
     if kept is None:
-        sql = _KEPT.get(model) or f"SELECT count(*) FROM ({load_sql('silver', model)})"
-        kept = (con.execute(sql).fetchone() or (0,))[0]
+        kept = (con.execute(kept_sql).fetchone() or (0,))[0]
     return int(total) - int(kept)
 
 
