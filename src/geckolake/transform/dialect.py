@@ -15,10 +15,12 @@ on it, as the DuckDB macros rely on the connection's UTC time zone.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, ClassVar
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.parsers.duckdb import DuckDBParser
 
 # Each project function as Spark SQL; {0}, {1} are its arguments.
 SPARK_FUNCTIONS: dict[str, str] = {
@@ -43,11 +45,13 @@ SPARK_FUNCTIONS: dict[str, str] = {
 class ModelDialect(DuckDB):
     """DuckDB as the model files use it: ``utc_date(x)`` is our macro, not MySQL's ``UTC_DATE()``."""
 
-    class Parser(DuckDB.Parser):
-        FUNCTIONS = {k: v for k, v in DuckDB.Parser.FUNCTIONS.items() if k.lower() not in SPARK_FUNCTIONS}
+    class Parser(DuckDBParser):
+        FUNCTIONS: ClassVar[dict[str, Any]] = {
+            k: v for k, v in DuckDBParser.FUNCTIONS.items() if k.lower() not in SPARK_FUNCTIONS
+        }
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """A model's SQL as a SQLGlot tree (DuckDB with our functions)."""
     tree = sqlglot.parse_one(sql, read=ModelDialect)
     assert tree is not None
@@ -60,19 +64,19 @@ def untranslated(sql: str) -> set[str]:
 
 
 @cache
-def _template(name: str) -> exp.Expression:
+def _template(name: str) -> exp.Expr:
     text = SPARK_FUNCTIONS[name].format(*(f"__arg{i}" for i in range(4)))
     tree = sqlglot.parse_one(text, read="spark")
     assert tree is not None
     return tree
 
 
-def _expand(node: exp.Expression) -> exp.Expression:
+def _expand(node: exp.Expr) -> exp.Expr:
     if not isinstance(node, exp.Anonymous) or node.name.lower() not in SPARK_FUNCTIONS:
         return node
     args = node.expressions
 
-    def fill(part: exp.Expression) -> exp.Expression:
+    def fill(part: exp.Expr) -> exp.Expr:
         if isinstance(part, exp.Column) and not part.table and part.name.startswith("__arg"):
             # arguments may call project functions themselves (utc_date(utc_hour_floor(t)))
             return args[int(part.name.removeprefix("__arg"))].copy().transform(_expand)
@@ -81,7 +85,7 @@ def _expand(node: exp.Expression) -> exp.Expression:
     return exp.paren(_template(node.name.lower()).copy().transform(fill), copy=False)
 
 
-def _ordinality_from_one(tree: exp.Expression) -> exp.Expression:
+def _ordinality_from_one(tree: exp.Expr) -> exp.Expr:
     """``UNNEST ... WITH ORDINALITY AS p(x, i)`` counts from 1; Spark's POSEXPLODE from 0.
 
     The ordinal column becomes ``i_0`` and every ``p.i`` reads ``(p.i_0 + 1)``.
@@ -94,7 +98,7 @@ def _ordinality_from_one(tree: exp.Expression) -> exp.Expression:
         name, table, zero = offset.name, alias.name, f"{offset.name}_0"
         unnest.set("offset", exp.to_identifier(zero))
 
-        def shift(node: exp.Expression, name: str = name, table: str = table, zero: str = zero) -> exp.Expression:
+        def shift(node: exp.Expr, name: str = name, table: str = table, zero: str = zero) -> exp.Expr:
             if isinstance(node, exp.Column) and node.name == name and node.table == table:
                 return exp.paren(exp.Add(this=exp.column(zero, table=table), expression=exp.Literal.number(1)))
             return node

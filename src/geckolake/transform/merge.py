@@ -193,11 +193,12 @@ def dedup(
 ) -> pa.Table:
     """Rows of ``select_sql``, one per ``key``: the latest fetch wins (:func:`winner_order`).
 
-    DuckDB's fast form of :func:`dedup_portable` (same winners). Most keys occur once: those rows pass through a hash anti-join, and only the repeated keys go
-    through the sorting window (same winners as a window over all rows, a third less time).
-    Repeats are found on one 64-bit hash of the key rather than on the key's columns (grouping on
-    one integer costs half as much as on strings): a collision only sends rows with distinct keys
-    through the window too, which partitions by the key itself, so the winners are the same.
+    DuckDB's fast form of :func:`dedup_portable` (same winners). Most keys occur once: those rows
+    pass through a hash anti-join, and only the repeated keys go through the sorting window (same
+    winners as a window over all rows, a third less time). Repeats are found on one 64-bit hash of
+    the key rather than on the key's columns (grouping on one integer costs half as much as on
+    strings): a collision only sends rows with distinct keys through the window too, which
+    partitions by the key itself, so the winners are the same.
 
     ``encoded`` maps columns to DuckDB ENUM types holding all their values: those come out
     dictionary-encoded and the rows are not cast to ``schema`` (the caller's writer does it).

@@ -1,7 +1,8 @@
 """The model registry: every SQL model with what its header declares, so the runner reads data, not code.
 
 A model is one ``SELECT`` in ``transform/<layer>/<name>.sql`` that opens with a header of
-``-- field: value`` lines (the first line that is not one ends it; prose may follow)::
+``-- field: value`` lines (the first line that is not one, or repeats a field, ends it; prose
+may follow)::
 
     -- model: silver.price_history
     -- grain: one row per market_chart point (coin, currency, time, granularity)
@@ -86,7 +87,7 @@ def parse_header(text: str, where: str) -> Model:
     fields: dict[str, str] = {}
     for line in text.splitlines():
         match = _FIELD.match(line)
-        if match is None or match.group(1) not in _REQUIRED + _OPTIONAL:
+        if match is None or match.group(1) not in _REQUIRED + _OPTIONAL or match.group(1) in fields:
             break
         fields[match.group(1)] = match.group(2)
     missing = [f for f in _REQUIRED if f not in fields]
