@@ -141,7 +141,9 @@ def read_table(spark: SparkSession, lake: Lake, name: str) -> DataFrame:
 
 def to_arrow(frame: DataFrame, schema: pa.Schema, name: str) -> pa.Table:
     """``frame`` collected to the driver as Arrow, cast to ``schema``."""
-    # DataFrame.toArrow() arrives with Spark 4; 3.5 has the same through this method.
+    if hasattr(frame, "toArrow"):  # Spark 4
+        return conform(frame.toArrow(), schema, name)
+    # Spark 3.5 (Glue 5.0) collects to Arrow only through this method (what toPandas uses)
     batches = frame._collect_as_arrow()
     if not batches:
         return schema.empty_table()

@@ -9,6 +9,7 @@ tests are skipped and say so.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -137,6 +138,16 @@ def test_replay_on_spark_equals_replay_on_duckdb(cli: Cli, lake: Path, on_duckdb
     assert on_duckdb["gold.coin_daily"].num_rows > 0 and on_duckdb["silver.sparkline_prices"].num_rows > 0
     cli("replay", "--engine", "spark", check=True, timeout=600)
     assert differences(on_duckdb, snapshot(lake)) == []
+    # and the same counts in the ledger: rows per table, and bronze rows each rule left out
+    spark_rows, duckdb_rows = replay_rows(lake)[:2]
+    assert spark_rows == duckdb_rows and any(k.startswith("filtered.") for k in spark_rows)
+
+
+def replay_rows(lake: Path) -> list[dict[str, int]]:
+    """The rows each replay recorded in ops.pipeline_runs, newest first."""
+    runs = open_lake(lake, read_only=True).read("ops.pipeline_runs").to_pylist()
+    replays = sorted((r for r in runs if r["command"] == "replay"), key=lambda r: r["started_at"], reverse=True)
+    return [json.loads(r["rows_json"]) for r in replays]
 
 
 @pytest.mark.slow
