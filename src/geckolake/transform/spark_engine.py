@@ -141,8 +141,9 @@ def read_table(spark: SparkSession, lake: Lake, name: str) -> DataFrame:
 
 def to_arrow(frame: DataFrame, schema: pa.Schema, name: str) -> pa.Table:
     """``frame`` collected to the driver as Arrow, cast to ``schema``."""
-    if hasattr(frame, "toArrow"):  # Spark 4
-        return conform(frame.toArrow(), schema, name)
+    collect: Any = getattr(type(frame), "toArrow", None)  # Spark 4
+    if collect is not None:
+        return conform(collect(frame), schema, name)
     # Spark 3.5 (Glue 5.0) collects to Arrow only through this method (what toPandas uses)
     batches = frame._collect_as_arrow()
     if not batches:
