@@ -339,6 +339,6 @@ def replay(
     report = rebuild_all(lake, exclude_runs=result.gated_runs, engine=engine)
     result.rows = dict(report.rows)
     result.rows.update({f"filtered.{name}": n for name, n in report.filtered.items()})
-    result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings()))
+    result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings(), engine=engine))
     result.seconds = time.perf_counter() - started
     return result
