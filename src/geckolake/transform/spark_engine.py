@@ -15,6 +15,8 @@ order (tests/integration/spark/test_parity.py).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -70,6 +72,9 @@ def build_session(master: str | None = "local[*]", app_name: str = "geckolake") 
         builder = builder.master(master)
         if master.startswith("local"):
             conf.update(LOCAL_CONF)
+            # Local Python workers (applyInPandas) must run this interpreter, with its packages, not
+            # whatever `python3` is on PATH; PySpark reads only this variable (3.5), at session start.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
