@@ -2,6 +2,7 @@
 
     python -m bench                 # all
     python -m bench replay_throughput simulator_throughput   # some
+    python -m bench versus          # W0 side by side with dlt, the bare loop, the import floor
 
 Prints every result as a JSON line and writes them all to bench/results/latest.json.
 """
@@ -23,6 +24,7 @@ BENCHES = [
     "whole_command",
     "query_latency",
     "analytics",
+    "versus",
 ]
 
 

@@ -78,6 +78,16 @@ def spec(base: str) -> dict[str, object]:
     return {"base": base, "markets": markets, "chart": chart, "k": HISTORY_COINS}
 
 
+def geckolake_env(url: str, lake: str) -> dict[str, str]:
+    """The environment of a W0 ``geckolake run`` (and of the other W0 commands, which ignore it)."""
+    return child_env(**{
+        "GECKOLAKE_LAKE": lake, "COINGECKO_BASE_URL": url, "GECKOLAKE_PLAN": "pro",
+        "GECKOLAKE_RATE_PER_MIN": "600000", "GECKOLAKE_AS_OF": NOW.isoformat(), "GECKOLAKE_COINS": str(COINS),
+        "GECKOLAKE_HISTORY_COINS": str(HISTORY_COINS), "GECKOLAKE_HISTORY_DAYS": str(HISTORY_DAYS),
+        "GECKOLAKE_EXTRAS": "false",
+    })  # fmt: skip
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -105,12 +115,7 @@ def main() -> None:
         bare_cmd = [sys.executable, "-c", BARE, json.dumps(spec(url))]
 
         def env_for(lake: str) -> dict[str, str]:
-            return child_env(**{
-                "GECKOLAKE_LAKE": lake, "COINGECKO_BASE_URL": url, "GECKOLAKE_PLAN": "pro",
-                "GECKOLAKE_RATE_PER_MIN": "600000", "GECKOLAKE_AS_OF": NOW.isoformat(), "GECKOLAKE_COINS": str(COINS),
-                "GECKOLAKE_HISTORY_COINS": str(HISTORY_COINS), "GECKOLAKE_HISTORY_DAYS": str(HISTORY_DAYS),
-                "GECKOLAKE_EXTRAS": "false",
-            })  # fmt: skip
+            return geckolake_env(url, lake)
 
         # One untimed run of each fills the bytecode cache (see common.child_env).
         timed([str(GECKOLAKE), "run"], env_for(str(Path(tmp) / "warm-up")))
@@ -129,7 +134,7 @@ def main() -> None:
             floor_times.append(timed([sys.executable, "-c", FLOOR_IMPORTS], env))
             if seen["geckolake"] != seen["bare"]:
                 raise SystemExit(f"the call sets differ: geckolake {seen['geckolake']} vs bare {seen['bare']}")
-            calls = sum(sum(v.values()) for v in seen["bare"].values())  # type: ignore[attr-defined]
+            calls = sum(sum(v.values()) for v in seen["bare"].values())  # type: ignore[attr-defined,misc]
             log(
                 f"rep {i}: geckolake {gl_times[-1]:.2f}s, bare loop {bare_times[-1]:.2f}s, {calls} calls each; "
                 f"import floor {floor_times[-1]:.2f}s"

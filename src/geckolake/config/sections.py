@@ -173,5 +173,7 @@ class TransformSettings(_Section):
         default="duckdb", description="duckdb (in this process) or spark (PySpark; `--engine`, GECKOLAKE_ENGINE)"
     )
     spark_master: str = Field(
-        default="local[*]", min_length=1, description="the Spark master a local session starts on (engine spark)"
+        default="local[*]",
+        min_length=1,
+        description="the master of the session a command starts (engine spark); cluster: the cluster's own (Glue, EMR)",
     )

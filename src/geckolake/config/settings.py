@@ -14,7 +14,7 @@ import os
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -48,7 +48,20 @@ class Settings(BaseSettings):
         env_prefix="GECKOLAKE_", populate_by_name=True, extra="forbid", validate_default=True
     )
 
-    lake: Path = Field(default=Path("lake"), description="lake folder (catalog.db, warehouse/, raw/)")
+    lake: str = Field(default="lake", description="where the lake lives: a folder, file:///path or s3://bucket/prefix")
+    catalog: Literal["sqlite", "glue", "sql", "rest"] | None = Field(
+        default=None, description="Iceberg catalog: sqlite (local default), glue (s3:// default), sql, rest"
+    )
+    catalog_uri: str | None = Field(
+        default=None, description="the sql catalog's SQLAlchemy URI (postgresql+psycopg://...) or a rest catalog's URL"
+    )
+    catalog_name: str = Field(default="geckolake", min_length=1, description="the catalog's name (sql/rest catalogs)")
+    glue_database_prefix: str = Field(
+        default="geckolake_", description="Glue database names are this prefix + bronze|silver|gold|ops"
+    )
+    catalog_properties: dict[str, str] = Field(
+        default_factory=dict, description="extra PyIceberg catalog properties (e.g. a rest catalog's credential)"
+    )
     base_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("base_url", "COINGECKO_BASE_URL", "GECKOLAKE_BASE_URL"),
@@ -90,6 +103,17 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     # where silver and gold are computed (see docs/spark.md): the [transform] section
     transform: TransformSettings = Field(default_factory=TransformSettings)
+
+    @field_validator("lake", mode="before")
+    @classmethod
+    def _lake_text(cls, v: object) -> object:
+        # A Path from the Python API stays a path; URIs (s3://...) must not go through Path, which
+        # would collapse "//".
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("the lake location is empty")
+        return v.strip() if isinstance(v, str) else v
 
     @field_validator("plan")
     @classmethod
@@ -188,7 +212,7 @@ def _layered(path: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
     field: ``[quality] gate`` in the file and ``GECKOLAKE_QUALITY='{"anomaly_sigma": 3}'`` both apply.
     """
     layers = [
-        TomlConfigSettingsSource(Settings, toml_file=path)() if path is not None else {},
+        _flat_lake_table(TomlConfigSettingsSource(Settings, toml_file=path)()) if path is not None else {},
         EnvSettingsSource(Settings)(),
         InitSettingsSource(Settings, init_kwargs=flags)(),
     ]
@@ -196,6 +220,35 @@ def _layered(path: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
     for layer in layers:
         merged = _deep_merge(merged, layer)
     return merged
+
+
+# geckolake.toml may say ``lake = "./lake"`` or hold a ``[lake]`` table; its keys map to these fields.
+_LAKE_TABLE_KEYS = {
+    "location": "lake",
+    "catalog": "catalog",
+    "catalog_uri": "catalog_uri",
+    "uri": "catalog_uri",
+    "catalog_name": "catalog_name",
+    "name": "catalog_name",
+    "glue_database_prefix": "glue_database_prefix",
+    "properties": "catalog_properties",
+}
+
+
+def _flat_lake_table(values: dict[str, Any]) -> dict[str, Any]:
+    """``[lake]`` (location, catalog, uri, name, glue_database_prefix, properties) as top-level fields."""
+    table = values.get("lake")
+    if not isinstance(table, dict):
+        return values
+    out = {k: v for k, v in values.items() if k != "lake"}
+    for key, value in table.items():
+        if key not in _LAKE_TABLE_KEYS:
+            raise ConfigError(
+                f"unknown key {key!r} in the [lake] table",
+                hint=f"use {', '.join(sorted(_LAKE_TABLE_KEYS))}",
+            )
+        out[_LAKE_TABLE_KEYS[key]] = value
+    return out
 
 
 def _deep_merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:

@@ -8,17 +8,21 @@ sees whole Iceberg snapshots while a run commits.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from geckolake.errors import LakeError
 from geckolake.flows.read import query, tables
 from geckolake.lake.sql import quote_literal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from geckolake.config import Settings
+
+# The lake: the dashboard's settings (location + catalog), or a bare location.
+LakeRef: TypeAlias = "Settings | Path | str"
 
 # Bounds: a page reads at most this much, whatever the lake's size.
 MAX_DAYS = 365
@@ -34,7 +38,7 @@ def filled_tables(settings: Settings) -> dict[str, int]:
         return {}
 
 
-def _frame(lake: Path, sql: str) -> pd.DataFrame:
+def _frame(lake: LakeRef, sql: str) -> pd.DataFrame:
     return query(sql, lake).to_pandas()
 
 
@@ -45,7 +49,7 @@ def _lit(value: str) -> str:
 # --- Market ---------------------------------------------------------------------------------------
 
 
-def market_daily(lake: Path, currency: str, days: int = MAX_DAYS) -> pd.DataFrame:
+def market_daily(lake: LakeRef, currency: str, days: int = MAX_DAYS) -> pd.DataFrame:
     """Totals, dominance, stablecoin share, breadth and the index per day (last ``days`` days).
 
     ``total_*`` are CoinGecko's ``/global`` figures (null on days without a snapshot); ``covered_*``
@@ -63,7 +67,7 @@ def market_daily(lake: Path, currency: str, days: int = MAX_DAYS) -> pd.DataFram
     )
 
 
-def top_movers(lake: Path, currency: str, horizon: str) -> pd.DataFrame:
+def top_movers(lake: LakeRef, currency: str, horizon: str) -> pd.DataFrame:
     """The latest day's best and worst ``horizon`` ('1d', '7d', '30d') returns in the top-50 universe."""
     return _frame(
         lake,
@@ -78,7 +82,7 @@ def top_movers(lake: Path, currency: str, horizon: str) -> pd.DataFrame:
     )
 
 
-def categories(lake: Path, limit: int = 25) -> pd.DataFrame:
+def categories(lake: LakeRef, limit: int = 25) -> pd.DataFrame:
     """The latest day's largest categories by market cap, with their 24 h return (USD)."""
     return _frame(
         lake,
@@ -93,7 +97,7 @@ def categories(lake: Path, limit: int = 25) -> pd.DataFrame:
 # --- Coin -----------------------------------------------------------------------------------------
 
 
-def coins(lake: Path, currency: str, limit: int = MAX_COINS) -> pd.DataFrame:
+def coins(lake: LakeRef, currency: str, limit: int = MAX_COINS) -> pd.DataFrame:
     """Coins with daily rows, largest market cap first (the coin picker)."""
     return _frame(
         lake,
@@ -107,7 +111,7 @@ def coins(lake: Path, currency: str, limit: int = MAX_COINS) -> pd.DataFrame:
     )
 
 
-def coin_daily(lake: Path, currency: str, coin_id: str, days: int = MAX_DAYS) -> pd.DataFrame:
+def coin_daily(lake: LakeRef, currency: str, coin_id: str, days: int = MAX_DAYS) -> pd.DataFrame:
     """One coin's daily candles, volume, market cap, rank and returns (last ``days`` days)."""
     return _frame(
         lake,
@@ -119,7 +123,7 @@ def coin_daily(lake: Path, currency: str, coin_id: str, days: int = MAX_DAYS) ->
     )
 
 
-def forecast(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
+def forecast(lake: LakeRef, currency: str, coin_id: str) -> pd.DataFrame:
     """The coin's latest forecast: every model and horizon with its 80/95 % band."""
     return _frame(
         lake,
@@ -133,7 +137,7 @@ def forecast(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
     )
 
 
-def backtest_scores(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
+def backtest_scores(lake: LakeRef, currency: str, coin_id: str) -> pd.DataFrame:
     """Each model's backtest of the latest run date, averaged over horizons (MASE, coverage, beats naive)."""
     return _frame(
         lake,
@@ -149,7 +153,7 @@ def backtest_scores(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
     )
 
 
-def backtest_by_horizon(lake: Path, currency: str, coin_id: str) -> pd.DataFrame:
+def backtest_by_horizon(lake: LakeRef, currency: str, coin_id: str) -> pd.DataFrame:
     """Each model's backtest of the latest run date per horizon (MASE and coverage)."""
     return _frame(
         lake,
@@ -163,7 +167,7 @@ def backtest_by_horizon(lake: Path, currency: str, coin_id: str) -> pd.DataFrame
     )
 
 
-def coin_risk(lake: Path, currency: str, coin_id: str, days: int = MAX_DAYS) -> pd.DataFrame:
+def coin_risk(lake: LakeRef, currency: str, coin_id: str, days: int = MAX_DAYS) -> pd.DataFrame:
     """The coin's risk measures per day (volatility, drawdown, Sharpe, beta/correlation to BTC, VaR/ES)."""
     return _frame(
         lake,
@@ -176,7 +180,7 @@ def coin_risk(lake: Path, currency: str, coin_id: str, days: int = MAX_DAYS) -> 
     )
 
 
-def live_prices(lake: Path, currency: str, coin_id: str, limit: int = 500) -> pd.DataFrame:
+def live_prices(lake: LakeRef, currency: str, coin_id: str, limit: int = 500) -> pd.DataFrame:
     """The coin's latest live quotes from the prices job (``silver.live_prices``), oldest first."""
     return _frame(
         lake,
@@ -191,7 +195,7 @@ def live_prices(lake: Path, currency: str, coin_id: str, limit: int = 500) -> pd
 # --- Risk & correlations --------------------------------------------------------------------------
 
 
-def risk_table(lake: Path, currency: str, limit: int = 100) -> pd.DataFrame:
+def risk_table(lake: LakeRef, currency: str, limit: int = 100) -> pd.DataFrame:
     """The latest day's risk measures of the largest ``limit`` coins, with their annualised 90-day return."""
     return _frame(
         lake,
@@ -216,7 +220,7 @@ def risk_table(lake: Path, currency: str, limit: int = 100) -> pd.DataFrame:
     )
 
 
-def correlations(lake: Path, currency: str, window_days: int) -> pd.DataFrame:
+def correlations(lake: LakeRef, currency: str, window_days: int) -> pd.DataFrame:
     """The latest day's pairwise correlations over ``window_days`` (30 or 90) of the top coins (long form)."""
     return _frame(
         lake,
@@ -232,7 +236,7 @@ def correlations(lake: Path, currency: str, window_days: int) -> pd.DataFrame:
 # --- Pipeline health ------------------------------------------------------------------------------
 
 
-def pipeline_runs(lake: Path, limit: int = MAX_RUNS) -> pd.DataFrame:
+def pipeline_runs(lake: LakeRef, limit: int = MAX_RUNS) -> pd.DataFrame:
     """The latest runs with their status, duration, API calls, retries, 429s and error."""
     return _frame(
         lake,
@@ -245,7 +249,7 @@ def pipeline_runs(lake: Path, limit: int = MAX_RUNS) -> pd.DataFrame:
     )
 
 
-def task_runs(lake: Path, limit: int = MAX_RUNS) -> pd.DataFrame:
+def task_runs(lake: LakeRef, limit: int = MAX_RUNS) -> pd.DataFrame:
     """The phases of the latest runs (``ops.task_runs``): duration, rows, calls, retries, 429s."""
     return _frame(
         lake,
@@ -257,7 +261,7 @@ def task_runs(lake: Path, limit: int = MAX_RUNS) -> pd.DataFrame:
     )
 
 
-def credits_per_month(lake: Path, months: int = 12) -> pd.DataFrame:
+def credits_per_month(lake: LakeRef, months: int = 12) -> pd.DataFrame:
     """Calls answered by the API per calendar month (UTC), the last ``months``: each is one credit.
 
     The same count as ``status``'s credits of the current month (``ops.raw_manifest`` rows with a status).
@@ -274,7 +278,7 @@ def credits_per_month(lake: Path, months: int = 12) -> pd.DataFrame:
     ).sort_values("month", ignore_index=True)
 
 
-def check_results(lake: Path, limit: int = 200) -> pd.DataFrame:
+def check_results(lake: LakeRef, limit: int = 200) -> pd.DataFrame:
     """The latest check run's results, failing first."""
     return _frame(
         lake,
@@ -286,7 +290,7 @@ def check_results(lake: Path, limit: int = 200) -> pd.DataFrame:
     )
 
 
-def gated_runs(lake: Path, limit: int = 20) -> pd.DataFrame:
+def gated_runs(lake: LakeRef, limit: int = 20) -> pd.DataFrame:
     """Gated runs (gold not published) with each failing check and a sample of its bad rows."""
     return _frame(
         lake,
@@ -302,7 +306,7 @@ def gated_runs(lake: Path, limit: int = 20) -> pd.DataFrame:
     )
 
 
-def anomalies(lake: Path, limit: int = 200) -> pd.DataFrame:
+def anomalies(lake: LakeRef, limit: int = 200) -> pd.DataFrame:
     """The latest market anomalies (``ops.anomalies``)."""
     return _frame(
         lake,
@@ -311,7 +315,7 @@ def anomalies(lake: Path, limit: int = 200) -> pd.DataFrame:
     )
 
 
-def alerts_sent(lake: Path, limit: int = 200) -> pd.DataFrame:
+def alerts_sent(lake: LakeRef, limit: int = 200) -> pd.DataFrame:
     """The latest alerts sent (``ops.alerts_sent``)."""
     return _frame(
         lake,

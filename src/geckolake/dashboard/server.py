@@ -21,6 +21,7 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 from geckolake.errors import ConfigError, TerminalError
+from geckolake.lake.location import lake_spec
 
 if TYPE_CHECKING:
     from geckolake.config import Settings
@@ -98,7 +99,7 @@ def serve(
     _check_port(host, port)
     env = {
         **os.environ,
-        "GECKOLAKE_LAKE": str(Path(settings.lake).resolve()),
+        "GECKOLAKE_LAKE": lake_spec(settings).location,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     if config is not None:

@@ -32,7 +32,7 @@ class Lake:
     filled: dict[str, int]
 
     @property
-    def path(self) -> Path:
+    def path(self) -> str:
         return self.settings.lake
 
     @property
@@ -62,7 +62,7 @@ def current_lake() -> Lake:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=256)
 def _read(name: str, lake: str, args: tuple[Any, ...]) -> pd.DataFrame:
     reader = getattr(data, name)
-    return reader(Path(lake), *args)  # type: ignore[no-any-return]
+    return reader(_settings(os.environ.get("GECKOLAKE_CONFIG") or None), *args)  # type: ignore[no-any-return]
 
 
 def read(lake: Lake, name: str, *args: Any) -> pd.DataFrame:

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from geckolake.ingest.pipeline import ensure_writable
-from geckolake.lake.catalog import check_folder, check_not_moved, open_lake, require_lake
+from geckolake.lake.catalog import check_catalog, check_folder, check_not_moved, open_lake, require_lake
+from geckolake.lake.location import lake_spec
 from geckolake.lake.lock import writer_lock
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def existing_lake(settings: Settings) -> Lake:
     Raises:
         LakeError: there is no lake there.
     """
-    return open_lake(settings.lake, read_only=True)
+    return open_lake(settings, read_only=True)
 
 
 @contextmanager
@@ -32,24 +33,27 @@ def writing(settings: Settings) -> Iterator[Lake]:
         LakeError: there is no lake there.
         LakeLocked: another process is writing it.
     """
-    require_lake(settings.lake)
-    with writer_lock(settings.lake):
-        yield open_lake(settings.lake)
+    require_lake(settings)
+    with writer_lock(settings):
+        yield open_lake(settings)
 
 
 @contextmanager
 def creating(settings: Settings) -> Iterator[None]:
     """The writer lock of a lake that may not exist yet (the first commit creates it).
 
-    Fails before any API credit is spent when the folder cannot be written.
+    Fails before any API credit is spent when the folder cannot be written (a remote lake's store is
+    checked when the lock object is written).
 
     Raises:
-        LakeError: the folder is not writable.
+        LakeError: the folder is not writable, or the remote store cannot be reached.
         LakeLocked: another process is writing the lake.
     """
-    ensure_writable(settings.lake)
-    check_folder(settings.lake.expanduser().resolve())  # before the lock file marks the folder as a lake
-    check_not_moved(settings.lake.expanduser().resolve())
-    settings.lake.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.lake):
+    spec = lake_spec(settings)
+    if spec.is_local:
+        ensure_writable(spec.root)
+        check_folder(spec.root)  # before the lock file marks the folder as a lake
+        check_not_moved(spec.root)
+    check_catalog(spec)  # reachable and not another tool's, before any API credit is spent
+    with writer_lock(spec):
         yield

@@ -35,7 +35,7 @@ def prices(
         AuthError, ApiError, LakeError: as for a run.
     """
     with creating(settings):
-        lake = open_lake(settings.lake) if is_lake(settings.lake) else None
+        lake = open_lake(settings) if is_lake(settings) else None
         ids = poll.top_coins(lake, settings.schedule.price_coins) if lake is not None else []
         if lake is None or not ids:
             raise ConfigError(

@@ -48,7 +48,7 @@ def demo(
         if on_listening is not None:
             on_listening(base_url)
         settings = Settings(
-            lake=lake, base_url=base_url, plan="pro", rate_per_min=6000, concurrency=8,
+            lake=str(lake), base_url=base_url, plan="pro", rate_per_min=6000, concurrency=8,
             coins=coins, history_coins=history_coins, history_days=history_days,
         )  # fmt: skip
         result = run(settings, observer=observer, command="demo")

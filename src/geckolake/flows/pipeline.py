@@ -58,4 +58,4 @@ def run(
 
 def plan(settings: Settings, *, ids: Sequence[str] = ()) -> planner.PlanSummary:
     """The calls the next run (with ``ids``) would make, per endpoint, with credits and ETA; calls nothing."""
-    return planner.dry_run(settings, open_lake(settings.lake, read_only=True) if is_lake(settings.lake) else None, ids)
+    return planner.dry_run(settings, open_lake(settings, read_only=True) if is_lake(settings) else None, ids)

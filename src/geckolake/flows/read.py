@@ -24,7 +24,7 @@ Rows = tuple[list[str], list[tuple[Any, ...]]]
 def _settings(lake: Settings | Path | str) -> Settings:
     from geckolake.config import Settings
 
-    return lake if isinstance(lake, Settings) else Settings(lake=Path(lake))
+    return lake if isinstance(lake, Settings) else Settings(lake=str(lake))
 
 
 def query(sql: str, lake: Settings | Path | str = "lake") -> pa.Table:

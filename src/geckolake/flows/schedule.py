@@ -55,9 +55,7 @@ def planned_calls(settings: Settings, kind: str) -> int:
     if kind == "markets":
         return len(planner.plan_markets(settings))
     if kind == "history":
-        return planner.dry_run(
-            settings, open_lake(settings.lake, read_only=True) if is_lake(settings.lake) else None
-        ).credits
+        return planner.dry_run(settings, open_lake(settings, read_only=True) if is_lake(settings) else None).credits
     return 0
 
 

@@ -45,6 +45,7 @@ from geckolake.ingest import planner
 from geckolake.ingest.committer import Committer
 from geckolake.ingest.raw_store import RawFile, RawStore
 from geckolake.lake.catalog import is_lake
+from geckolake.lake.location import lake_spec
 from geckolake.ops.ledger import TaskLedger, append_run, new_run_id
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ class Run:
         self.now = settings.now()
         self.started_at = datetime.now(UTC)
         self._started = time.perf_counter()
-        self.raw = RawStore(settings.lake)
+        self.raw = RawStore.of(lake_spec(settings))
         self._seq = 0
         self.result = RunResult(self.run_id, "running")
         self._lake: Lake | None = None
@@ -265,7 +266,7 @@ class Run:
 
     def count_failures(self, failed: list[Failed]) -> None:
         """Count failed requests: a 404 is CoinGecko's permanent answer (done); the rest are retried next run."""
-        gone = sum(isinstance(f.error, NotFound) for f in failed)
+        gone = sum(_gone(f) for f in failed)
         self.result.not_found += gone
         self.result.failed_requests += len(failed) - gone
 
@@ -360,7 +361,7 @@ class Run:
     @property
     def lake(self) -> Lake:
         if self._lake is None:
-            self._lake, self.gate_snapshots = _open(self.settings.lake)
+            self._lake, self.gate_snapshots = _open(self.settings)
         return self._lake
 
     @property
@@ -389,11 +390,11 @@ class Run:
         exist holds nothing to plan from and is created by the first commit (a refused key then
         leaves no lake behind).
         """
-        if not is_lake(self.settings.lake):
+        if not is_lake(self.settings):
             return None
         from geckolake.analytics import source_mark
 
-        lake, snapshots = _open(self.settings.lake)
+        lake, snapshots = _open(self.settings)
         if not source_mark.is_current(lake):
             log.warning(
                 "the analytics lag %s (a run stopped before refreshing them, or the gate restored gold): "
@@ -470,8 +471,8 @@ class Run:
         id_reqs = [planner.plan_ids(self.explicit_ids, s.vs_currency)] if self.explicit_ids else []
         landed, failed = await self._fetch(market_reqs + id_reqs, "markets")
         for f in failed:
-            if isinstance(f.error, ApiError) and not isinstance(f.error, NotFound):
-                raise f.error
+            if isinstance(f.error, ApiError) and not _gone(f):
+                raise f.error  # a 404 on the markets list itself means a wrong base URL, not a gone coin
         ranked = _ranked_ids(landed)
         if id_reqs:
             known = _ids_in(landed[-1]) if landed and landed[-1].request in id_reqs else set()
@@ -499,9 +500,9 @@ class Run:
             r.api_calls, r.retries, r.rate_limited = stats.calls, stats.retries, stats.rate_limited
             r.seconds = time.perf_counter() - self._started
             if self._lake is None:
-                if not is_lake(self.settings.lake):
+                if not is_lake(self.settings):
                     return
-                self._lake = _open(self.settings.lake)[0]
+                self._lake = _open(self.settings)[0]
         self.lake.append("ops.task_runs", self.ledger.table())
         append_run(
             self.lake, run_id=r.run_id, command=self.command, as_of=self.now, started_at=self.started_at,
@@ -511,11 +512,17 @@ class Run:
         )  # fmt: skip
 
 
-def _open(path: Path) -> tuple[Lake, Snapshots]:
-    """The lake at ``path`` (created if needed) and its gated tables' snapshots before this run writes."""
+def _gone(failed: Failed) -> bool:
+    """A coin CoinGecko no longer knows (404 on a coin's request): done, not failed. A 404 on a listing
+    endpoint (markets, /global...) says the base URL is wrong, which is a failure."""
+    return isinstance(failed.error, NotFound) and failed.request.coin_id is not None
+
+
+def _open(settings: Settings) -> tuple[Lake, Snapshots]:
+    """The settings' lake (created if needed) and its gated tables' snapshots before this run writes."""
     from geckolake.lake.catalog import open_lake
 
-    lake = open_lake(path)
+    lake = open_lake(settings)
     return lake, _capture(lake)
 
 

@@ -25,6 +25,8 @@ from isal import igzip, isal_zlib
 from pyarrow import fs as pafs
 
 from geckolake.errors import LakeError
+from geckolake.lake.backends import lake_filesystem
+from geckolake.lake.location import LakeSpec
 
 RAW_DIR = "raw"
 # What a damaged file raises while being read (isal's stubs declare its error an instance, not a class).
@@ -50,6 +52,13 @@ class RawStore:
             base = str(root)
         self._fs = filesystem
         self._base = base.rstrip("/")
+        self._local = filesystem.type_name == "local"
+
+    @classmethod
+    def of(cls, spec: LakeSpec) -> RawStore:
+        """The raw store of ``spec``'s lake, on the same store (and AWS identity) as its tables."""
+        filesystem, base = lake_filesystem(spec)
+        return cls(base, filesystem)
 
     def _abs(self, raw_path: str) -> str:
         return f"{self._base}/{raw_path}"
@@ -68,10 +77,14 @@ class RawStore:
         # 1.1 ms instead of 8.8 ms); any gzip reader reads the files.
         payload = igzip.compress(body, compresslevel=3, mtime=0)
         try:
-            self._fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
-            with self._fs.open_output_stream(tmp, compression=None) as out:
-                out.write(payload)
-            self._fs.move(tmp, final)
+            if self._local:
+                self._fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
+                with self._fs.open_output_stream(tmp, compression=None) as out:
+                    out.write(payload)
+                self._fs.move(tmp, final)
+            else:  # an object store: one PUT is atomic, and "folders" would be empty marker objects
+                with self._fs.open_output_stream(final, compression=None) as out:
+                    out.write(payload)
         except OSError as e:
             with contextlib.suppress(OSError):
                 self._fs.delete_file(tmp)

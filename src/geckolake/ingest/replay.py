@@ -10,6 +10,7 @@ so bronze gets the same rows in the same order whether or not workers are used.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -31,6 +32,7 @@ from geckolake.api.endpoints import ApiRequest
 from geckolake.errors import GeckolakeError, LakeError
 from geckolake.ingest.raw_store import RawStore
 from geckolake.lake.lineage import Lineage
+from geckolake.lake.location import LakeSpec
 
 if TYPE_CHECKING:
     from geckolake.config import AnalyticsSettings
@@ -97,11 +99,16 @@ class _Parsed:
     error: tuple[type[GeckolakeError], str, str] | None = None
 
 
-def _parse_task(root: str, files: Sequence[_File]) -> _Parsed:
+@functools.cache
+def _raw_store(spec: LakeSpec) -> RawStore:
+    return RawStore.of(spec)  # one filesystem (and AWS identity lookup) per process, not per task
+
+
+def _parse_task(root: LakeSpec, files: Sequence[_File]) -> _Parsed:
     """Read and parse ``files`` in order (in a worker process or in the caller)."""
     from geckolake.transform.bronze import parse
 
-    store = RawStore(root)
+    store = _raw_store(root)
     out = _Parsed()
     parts: dict[str, list[pa.Table]] = {}
     try:
@@ -136,7 +143,7 @@ def _init_worker(level: int) -> None:
     logging.getLogger("geckolake").setLevel(level)
 
 
-def _parse_in_worker(root: str, files: Sequence[_File]) -> _Parsed:
+def _parse_in_worker(root: LakeSpec, files: Sequence[_File]) -> _Parsed:
     parsed = _parse_task(root, files)
     parsed.logs = list(_worker_logs)
     _worker_logs.clear()
@@ -178,7 +185,7 @@ _Pending = deque[tuple[list[_File], Future[_Parsed]]]
 
 
 def _parsed_tasks(
-    root: str, files: list[_File], pool: ProcessPoolExecutor | None, in_flight: int
+    root: LakeSpec, files: list[_File], pool: ProcessPoolExecutor | None, in_flight: int
 ) -> Iterator[tuple[list[_File], _Parsed]]:
     """Each task's files with their parse, in order; at most ``in_flight`` tasks submitted at a time
     (bounds the parsed tables waiting in memory). With a pool, the first ``in_flight`` tasks are
@@ -192,7 +199,7 @@ def _parsed_tasks(
 
 
 def _in_order(
-    root: str, pool: ProcessPoolExecutor, queue: Iterator[list[_File]], pending: _Pending
+    root: LakeSpec, pool: ProcessPoolExecutor, queue: Iterator[list[_File]], pending: _Pending
 ) -> Iterator[tuple[list[_File], _Parsed]]:
     while pending:
         task, future = pending.popleft()
@@ -331,7 +338,7 @@ def replay(
     files = _landed_files(lake)
     workers = _default_workers(len(files)) if workers == "auto" else workers
     with _parse_pool(workers) as pool:
-        parsed_tasks = _parsed_tasks(str(lake.root), files, pool, 2 * workers)
+        parsed_tasks = _parsed_tasks(lake.spec, files, pool, 2 * workers)
         lake.drop_layers(("bronze", "silver", "gold"))
         _parse_into_bronze(lake, parsed_tasks, _files_per_commit(len(files)), result)
     del files

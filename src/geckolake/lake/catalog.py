@@ -1,11 +1,13 @@
-"""The lake: a PyIceberg ``SqlCatalog`` on SQLite with every geckolake table, plus query access.
+"""The lake: a PyIceberg catalog with every geckolake table, plus query access.
 
-Local layout::
+Where the lake lives and which catalog lists its tables is a :class:`~geckolake.lake.location.LakeSpec`
+(a local folder with ``catalog.db`` by default; ``s3://`` with Glue; PostgreSQL or REST catalogs).
+Layout under the lake's location, whatever the catalog::
 
-    <lake>/catalog.db        SQLite Iceberg catalog "geckolake"
-    <lake>/warehouse/        Iceberg metadata and Parquet data files
+    <lake>/catalog.db        SQLite Iceberg catalog "geckolake" (sqlite catalog only)
+    <lake>/warehouse/        Iceberg metadata and Parquet data files, <layer>/<table>/
     <lake>/raw/              raw responses (written by ingest)
-    <lake>/.writer.lock      see geckolake.lake.lock
+    <lake>/.writer.lock      local lakes; remote lakes lock <lake>/locks/ (see geckolake.lake.lock)
 
 Writers hold the writer lock; readers (``connect_duckdb``, ``read``) never do: each sees the
 current snapshot of each table, which Iceberg commits atomically. The write path itself is in
@@ -18,15 +20,15 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import assign_fresh_schema_ids
@@ -34,20 +36,27 @@ from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 
 from geckolake.errors import LakeError
-from geckolake.lake.duckdb_access import local_path, new_duckdb, register_view
+from geckolake.lake.backends import CATALOG_FILE, build_catalog, lake_filesystem
+from geckolake.lake.duckdb_access import new_duckdb, register_view
+from geckolake.lake.location import LakeSpec, lake_spec
 from geckolake.lake.sql import quote_ident
 from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
 from geckolake.lake.write import BUG_HINT, conform, partition_column, write_parts
 
 if TYPE_CHECKING:
     import duckdb
+    from pyarrow import fs as pafs
+
+    from geckolake.config import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
 _TABLE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
-CATALOG_FILE = "catalog.db"
+# The Glue database parameter naming the lake a database belongs to (another tool's database is refused).
+OWNER_PROPERTY = "geckolake.lake"
 _LAKE_MARKERS = (CATALOG_FILE, "warehouse", "raw", ".writer.lock", ".scheduler.lock", "geckolake.toml")
 
 
@@ -64,10 +73,48 @@ class TableStat:
 class Lake:
     """An opened lake: the catalog and its tables. Create with :func:`open_lake`."""
 
-    def __init__(self, root: Path, catalog: SqlCatalog) -> None:
-        self.root = root
+    def __init__(self, spec: LakeSpec, catalog: Catalog) -> None:
+        self.spec = spec
         self.catalog = catalog
         self.defs: dict[str, TableDef] = all_tables()
+        self._fs: tuple[pafs.FileSystem, str] | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the lake lives: a local folder or ``s3://bucket/prefix``."""
+        return self.spec.location
+
+    @property
+    def root(self) -> Path:
+        """The local folder of a local lake.
+
+        Raises:
+            LakeError: the lake is not local.
+        """
+        return self.spec.root
+
+    @property
+    def scratch_root(self) -> Path:
+        """A local folder for temporary files (DuckDB spills): the lake's own folder, or for a remote
+        lake one per lake under the system's temporary directory."""
+        if self.spec.is_local:
+            return self.spec.root
+        import tempfile
+
+        digest = hashlib.sha256(self.spec.location.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"geckolake-{digest}"
+
+    @property
+    def filesystem(self) -> tuple[pafs.FileSystem, str]:
+        """The PyArrow filesystem of the lake's files and the lake's base path in it."""
+        if self._fs is None:
+            self._fs = lake_filesystem(self.spec)
+        return self._fs
+
+    def ident(self, name: str) -> tuple[str, str]:
+        """The catalog identifier of ``name`` ("gold.coin_daily" -> ("geckolake_gold", "coin_daily") on Glue)."""
+        layer, _, table = name.partition(".")
+        return (self.spec.namespace(layer), table)
 
     # -- tables --------------------------------------------------------------------------------
 
@@ -78,10 +125,10 @@ class Lake:
             LakeError: no such table.
         """
         try:
-            return self.catalog.load_table(name)
-        except NoSuchTableError as e:
+            return self.catalog.load_table(self.ident(name))
+        except (NoSuchTableError, NoSuchNamespaceError) as e:
             raise LakeError(
-                f"no table {name} in the lake {self.root}",
+                f"no table {name} in the lake {self.location}",
                 hint="run `geckolake tables` to list the tables",
             ) from e
 
@@ -158,9 +205,9 @@ class Lake:
         for ns in layers:
             if ns not in LAYERS:
                 raise LakeError(f"unknown layer {ns!r}", hint=f"use one of {', '.join(LAYERS)}")
-            for ident in self.catalog.list_tables(ns):
+            for ident in self.catalog.list_tables(self.spec.namespace(ns)):
                 self.catalog.purge_table(ident)
-        _create_tables(self.catalog, [d for d in self.defs.values() if d.namespace in layers])
+        _create_tables(self.catalog, self.spec, [d for d in self.defs.values() if d.namespace in layers])
 
     def table_stats(self) -> list[TableStat]:
         """Rows, snapshots and data files of every table at its current snapshot."""
@@ -178,14 +225,21 @@ class Lake:
         """Full names of every table in the catalog, namespace by namespace."""
         names = []
         for ns in LAYERS:
-            names += sorted(".".join(ident) for ident in self.catalog.list_tables(ns))
+            names += sorted(f"{ns}.{ident[-1]}" for ident in self.catalog.list_tables(self.spec.namespace(ns)))
         return names
 
     # -- query access --------------------------------------------------------------------------
 
     def data_files(self, name: str) -> list[str]:
-        """Local paths of the Parquet files of the current snapshot of ``name``."""
+        """Locations (URIs) of the Parquet files of the current snapshot of ``name``."""
         return _files_of(self.table(name))
+
+    def read_files(self, name: str, files: Iterable[str]) -> list[pa.Table]:
+        """The content of data files of ``name`` (URIs from :meth:`data_files`), read through its FileIO."""
+        import pyarrow.parquet as pq
+
+        table = self.table(name)
+        return [pq.read_table(path, filesystem=fs) for fs, path in (_fs_path(table, f) for f in files)]
 
     def connect_duckdb(self, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table over its current snapshot's files.
@@ -204,12 +258,12 @@ class Lake:
             names = sorted({t.lower() for t in tables if t.partition(".")[0].lower() in LAYERS})
         for name in names:
             try:
-                table = self.catalog.load_table(name)
-            except NoSuchTableError:
+                table = self.catalog.load_table(self.ident(name))
+            except (NoSuchTableError, NoSuchNamespaceError):
                 if tables is None:
                     raise
                 continue
-            register_view(con, name, _files_of(table), table.schema().as_arrow())
+            register_view(con, name, _files_of(table), table.schema().as_arrow(), _remote_fs(table))
         return con
 
     def content_hash(self, name: str) -> str:
@@ -222,7 +276,7 @@ class Lake:
         table = self.table(name)
         cols = [f.name for f in table.schema().fields if f.name not in LINEAGE_COLUMNS and not f.name.startswith("_")]
         con = new_duckdb()
-        register_view(con, "t", _files_of(table), table.schema().as_arrow())
+        register_view(con, "t", _files_of(table), table.schema().as_arrow(), _remote_fs(table))
         select = ", ".join(quote_ident(c) for c in cols)
         n, total = con.execute(
             f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0)::VARCHAR FROM (SELECT {select} FROM t) r"
@@ -232,7 +286,25 @@ class Lake:
 
 
 def _files_of(table: Table) -> list[str]:
-    return [local_path(task.file.file_path) for task in table.scan().plan_files()]
+    return [task.file.file_path for task in table.scan().plan_files()]
+
+
+def _fs_path(table: Table, location: str) -> tuple[pafs.FileSystem, str]:
+    """The filesystem PyIceberg reads ``location`` with (the catalog's endpoint and identity), and its path."""
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+
+    scheme, netloc, path = PyArrowFileIO.parse_location(location)
+    io = table.io
+    if not isinstance(io, PyArrowFileIO):
+        raise LakeError(f"the table {table.name()} uses {type(io).__name__}, not PyArrow's FileIO", hint=BUG_HINT)
+    return io.fs_by_scheme(scheme, netloc), path
+
+
+def _remote_fs(table: Table) -> pafs.FileSystem | None:
+    """The table's filesystem when its files are not local (DuckDB reads local files itself)."""
+    if table.location().startswith(("file:", "/")):
+        return None
+    return _fs_path(table, table.location())[0]
 
 
 def isin(column: str, values: Iterable[object]) -> BooleanExpression:
@@ -240,58 +312,152 @@ def isin(column: str, values: Iterable[object]) -> BooleanExpression:
     return In(column, list(values))  # type: ignore[call-arg,misc,arg-type]
 
 
-def is_lake(path: Path) -> bool:
-    """True when ``path`` holds a lake (its catalog); opening nothing."""
-    return (Path(path) / CATALOG_FILE).is_file()
-
-
-def require_lake(path: Path) -> None:
-    """Fail unless ``path`` holds a lake.
+def is_lake(where: Settings | LakeSpec | Path | str) -> bool:
+    """True when a lake exists there: a local ``catalog.db``, or the lake's tables in its catalog.
 
     Raises:
-        LakeError: there is no lake at ``path``.
+        LakeError: a remote catalog cannot be reached or configured.
     """
-    if not is_lake(path):
-        raise LakeError(f"no lake at {path}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake")
+    spec = lake_spec(where)
+    if spec.catalog == "sqlite":
+        return (spec.root / CATALOG_FILE).is_file()
+    catalog = build_catalog(spec)
+    return _catalog_call(spec, lambda: catalog.table_exists((spec.namespace("ops"), "pipeline_runs")))
 
 
-def open_lake(path: Path, *, read_only: bool = False) -> Lake:
-    """Open (creating if needed) the lake at ``path`` with every namespace and table.
-
-    ``read_only`` opens an existing lake for reading only: nothing is created or written, so a lake
-    the user may read but not write (a shared folder, a read-only mount) can be queried.
+def require_lake(where: Settings | LakeSpec | Path | str) -> None:
+    """Fail unless a lake exists there.
 
     Raises:
-        LakeError: the folder cannot be created or written (or, ``read_only``, holds no lake), is not a
-            lake, was copied or moved from where its catalog points, or its catalog is unusable.
+        LakeError: there is no lake there.
     """
-    root = Path(path).expanduser().resolve()
-    if read_only:
-        require_lake(root)
-    else:
-        check_folder(root)
-    check_not_moved(root)
-    try:
-        if not read_only:
-            (root / "warehouse").mkdir(exist_ok=True)
-        catalog = SqlCatalog(
-            CATALOG_NAME,
-            uri=f"sqlite:///{root / CATALOG_FILE}",
-            warehouse=(root / "warehouse").as_uri(),
+    spec = lake_spec(where)
+    if not is_lake(spec):
+        raise LakeError(
+            f"no lake at {spec.location}", hint="run `geckolake run` (or `geckolake demo`) first, or pass --lake"
         )
-        lake = Lake(root, catalog)
+
+
+def open_lake(where: Settings | LakeSpec | Path | str, *, read_only: bool = False) -> Lake:
+    """Open (creating if needed) the lake ``where`` names, with every namespace and table.
+
+    ``where`` is the settings (location + catalog), a :class:`LakeSpec`, or a bare location (a folder
+    or ``s3://bucket/prefix``, default catalog). ``read_only`` opens an existing lake for reading
+    only: nothing is created or written, so a lake the user may read but not write (a shared folder,
+    a read-only mount, a read-only IAM role) can be queried.
+
+    Raises:
+        LakeError: the location cannot be created or written (or, ``read_only``, holds no lake), is not
+            a lake, was copied or moved from where its catalog points, belongs to another tool, or its
+            catalog is unusable.
+    """
+    spec = lake_spec(where)
+    if spec.is_local:
+        if read_only:
+            require_lake(spec)
+        else:
+            check_folder(spec.root)
+        check_not_moved(spec.root)
+    try:
+        if spec.is_local and not read_only:
+            (spec.root / "warehouse").mkdir(exist_ok=True)
+        catalog = build_catalog(spec)
+        lake = Lake(spec, catalog)
+        if read_only and not spec.is_local:
+            require_lake(spec)
         if not read_only:
-            for ns in LAYERS:
-                catalog.create_namespace_if_not_exists(ns)
-            _create_tables(catalog, list(lake.defs.values()))
+            _catalog_call(spec, lambda: _claim_namespaces(catalog, spec))
+            _catalog_call(spec, lambda: _create_tables(catalog, spec, list(lake.defs.values())))
     except LakeError:
         raise
     except Exception as e:
         raise LakeError(
-            f"cannot open the Iceberg catalog of the lake {root}: {e}",
+            f"cannot open the Iceberg catalog of the lake {spec.location}: {e}",
             hint="check the folder is a geckolake lake and not damaged, or pass another --lake",
         ) from e
     return lake
+
+
+def _catalog_call(spec: LakeSpec, call: Callable[[], _T]) -> _T:
+    """``call()`` with a remote catalog's failures (unreachable, denied, no bucket) said in one line.
+
+    Raises:
+        LakeError: the catalog or its store refused or could not be reached.
+    """
+    try:
+        return call()
+    except LakeError:
+        raise
+    except Exception as e:
+        if spec.catalog == "sqlite":
+            raise
+        raise LakeError(
+            f"the {spec.catalog} catalog of the lake {spec.location} failed: {_one_line(e)}",
+            hint=_catalog_hint(spec, e),
+        ) from e
+
+
+def _one_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
+
+
+def _catalog_hint(spec: LakeSpec, e: BaseException) -> str:
+    text = f"{type(e).__name__} {e}"
+    if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
+        return f"create the bucket of {spec.location} first (or fix --lake)"
+    if "Could not connect" in text or "Connection refused" in text or "EndpointConnectionError" in text:
+        return "the endpoint is unreachable: check AWS_ENDPOINT_URL / GECKOLAKE_CATALOG_URI and the network"
+    if "AccessDenied" in text or "UnrecognizedClient" in text or "InvalidAccessKeyId" in text:
+        return "the credentials were refused: check the AWS identity and its permissions on the lake"
+    return "check the catalog settings (GECKOLAKE_CATALOG, GECKOLAKE_CATALOG_URI, AWS_*) and that it is reachable"
+
+
+def check_catalog(where: Settings | LakeSpec | Path | str) -> None:
+    """Before a run spends API credits on a remote catalog: it is reachable, and no namespace of the lake
+    belongs to another lake or tool. Changes nothing.
+
+    Raises:
+        LakeError: the catalog cannot be reached, refuses the identity, or a database is not the lake's.
+    """
+    spec = lake_spec(where)
+    if spec.catalog == "sqlite":
+        return
+    catalog = build_catalog(spec)
+    _catalog_call(spec, lambda: _claim_namespaces(catalog, spec, claim=False))
+
+
+def _claim_namespaces(catalog: Catalog, spec: LakeSpec, *, claim: bool = True) -> None:
+    """Create the lake's namespaces; on Glue, refuse a database that belongs to another lake or tool.
+
+    A Glue database is the lake's when its ``geckolake.lake`` parameter names this lake's location, or
+    when it has no such parameter and no tables (e.g. created empty by Terraform): then it is claimed.
+    ``claim=False`` only checks.
+
+    Raises:
+        LakeError: a database belongs to another lake or tool.
+    """
+    for layer in LAYERS:
+        ns = spec.namespace(layer)
+        if not catalog.namespace_exists(ns):
+            if claim:
+                props = {OWNER_PROPERTY: spec.location} if spec.catalog == "glue" else {}
+                catalog.create_namespace_if_not_exists(ns, properties=props)
+            continue
+        if spec.catalog != "glue":
+            continue
+        owner = catalog.load_namespace_properties(ns).get(OWNER_PROPERTY)
+        if owner == spec.location:
+            continue
+        if owner is None and not _any_table(catalog, ns):
+            if claim:
+                catalog.update_namespace_properties(ns, updates={OWNER_PROPERTY: spec.location})
+            continue
+        whose = f"the lake {owner}" if owner else "another tool (it has tables and no geckolake.lake parameter)"
+        raise LakeError(
+            f"the Glue database {ns} belongs to {whose}, not to {spec.location}",
+            hint="use another GECKOLAKE_GLUE_DATABASE_PREFIX for this lake, or point --lake at the lake it belongs to",
+        )
 
 
 def check_not_moved(root: Path) -> None:
@@ -306,7 +472,7 @@ def check_not_moved(root: Path) -> None:
     """
     import sqlite3
 
-    if not is_lake(root):
+    if not (root / CATALOG_FILE).is_file():
         return
     try:
         with contextlib.closing(sqlite3.connect(f"{(root / CATALOG_FILE).as_uri()}?mode=ro", uri=True)) as db:
@@ -361,22 +527,39 @@ def check_folder(root: Path) -> None:
         )
 
 
-def _create_tables(catalog: SqlCatalog, defs: list[TableDef]) -> None:
+def _any_table(catalog: Catalog, ns: str) -> bool:
+    """Whether Glue database ``ns`` holds any table — PyIceberg lists only Iceberg tables, and another
+    tool's Hive or CSV table makes the database just as much theirs."""
+    glue = getattr(catalog, "glue", None)
+    if glue is not None:
+        return bool(glue.get_tables(DatabaseName=ns, MaxResults=1).get("TableList"))
+    return bool(catalog.list_tables(ns))
+
+
+def _create_tables(catalog: Catalog, spec: LakeSpec, defs: list[TableDef]) -> None:
     existing: dict[str, set[str]] = {}
     for d in defs:
         ns = d.namespace
         if ns not in existing:
-            existing[ns] = {".".join(i) for i in catalog.list_tables(ns)}
-        if d.name in existing[ns]:
+            existing[ns] = {ident[-1] for ident in catalog.list_tables(spec.namespace(ns))}
+        table = d.name.partition(".")[2]
+        if table in existing[ns]:
             continue
         schema = assign_fresh_schema_ids(catalog._convert_schema_if_needed(d.schema))
-        spec = PartitionSpec()
+        spec_ = PartitionSpec()
         if d.partition is not None:
             source = schema.find_field(d.partition)
-            spec = PartitionSpec(
+            spec_ = PartitionSpec(
                 PartitionField(
                     source_id=source.field_id, field_id=1000, transform=IdentityTransform(), name=d.partition
                 )
             )
-        catalog.create_table_if_not_exists(d.name, schema=schema, partition_spec=spec, properties=_TABLE_PROPERTIES)
+        catalog.create_table_if_not_exists(
+            (spec.namespace(ns), table),
+            schema=schema,
+            partition_spec=spec_,
+            # The same layout on every catalog (Glue's default would be <warehouse>/<db>.db/<table>).
+            location=f"{spec.warehouse}/{ns}/{table}",
+            properties=_TABLE_PROPERTIES,
+        )
         log.debug("created table %s", d.name)

@@ -15,6 +15,7 @@ from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+    from pyarrow import fs as pafs
 
 
 def new_duckdb() -> duckdb.DuckDBPyConnection:
@@ -52,10 +53,32 @@ def spill_to(con: duckdb.DuckDBPyConnection, root: Path, memory_limit: str) -> N
     con.execute(f"SET temp_directory = {quote_literal(str(folder))}")
 
 
-def register_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
-    """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none)."""
+def register_view(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    files: list[str],
+    schema: pa.Schema,
+    filesystem: pafs.FileSystem | None = None,
+) -> None:
+    """Create view ``name`` over Parquet ``files`` (or a typed empty relation when there are none).
+
+    Local files are read by DuckDB itself. Files on another store (``s3://``) are read through
+    ``filesystem`` as an Arrow dataset that DuckDB scans with projection and filter pushdown: DuckDB's
+    own S3 support is an extension it would download, which cannot happen offline, and it would not
+    share the catalog's endpoint and identity.
+    """
     target = quote_qualified(name)
-    if files:
+    if files and filesystem is not None:
+        import pyarrow.dataset as ds
+
+        paths = [urlparse(f).netloc + unquote(urlparse(f).path) if "://" in f else f for f in files]
+        dataset = ds.dataset(paths, schema=schema, format="parquet", filesystem=filesystem)
+        source = "__files_" + name.replace(".", "__")
+        con.register(source, dataset)
+        cols = ", ".join(quote_ident(f.name) for f in schema)
+        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT {cols} FROM {quote_ident(source)}")
+    elif files:
+        files = [local_path(f) for f in files]
         listing = ", ".join(quote_literal(f) for f in files)
         cols = ", ".join(quote_ident(f.name) for f in schema)
         con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT {cols} FROM read_parquet([{listing}])")

@@ -53,9 +53,9 @@ class CreditBudget:
 
 
 def _credits_used(settings: Settings, now: datetime) -> int:
-    if not is_lake(settings.lake):
+    if not is_lake(settings):
         return 0
-    con = open_lake(settings.lake, read_only=True).connect_duckdb()
+    con = open_lake(settings, read_only=True).connect_duckdb()
     try:
         return credits_used(con, now)
     finally:
@@ -64,7 +64,7 @@ def _credits_used(settings: Settings, now: datetime) -> int:
 
 def _alert(settings: Settings, alert: alerts.Alert) -> None:
     try:
-        with writer_lock(settings.lake):
-            alerts.AlertDispatcher(settings, open_lake(settings.lake)).dispatch([alert])
+        with writer_lock(settings):
+            alerts.AlertDispatcher(settings, open_lake(settings)).dispatch([alert])
     except GeckolakeError as e:
         log.warning("budget alert not sent: %s", e)

@@ -167,7 +167,7 @@ class Scheduler:
         Raises:
             LakeLocked: another scheduler runs for this lake.
         """
-        with scheduler_lock(self.settings.lake) if self._lock else contextlib.nullcontext():
+        with scheduler_lock(self.settings) if self._lock else contextlib.nullcontext():
             return self._run(until)
 
     def _run(self, until: datetime | None) -> list[Event]:
@@ -198,14 +198,12 @@ class Scheduler:
 
     # -- firing ------------------------------------------------------------------------------------
     def _last_runs(self) -> dict[str, datetime]:
-        if not is_lake(self.settings.lake):
+        if not is_lake(self.settings):
             return {}
         from geckolake.lake.catalog import open_lake
 
         try:
-            rows = open_lake(self.settings.lake, read_only=True).read(
-                "ops.pipeline_runs", columns=("command", "started_at")
-            )
+            rows = open_lake(self.settings, read_only=True).read("ops.pipeline_runs", columns=("command", "started_at"))
         except GeckolakeError as e:
             log.warning("cannot read the run ledger: %s", e)
             return {}
@@ -371,12 +369,12 @@ class _SchedulerCollector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         s = self.scheduler
-        if is_lake(s.settings.lake):
+        if is_lake(s.settings):
             from geckolake.lake.catalog import open_lake
             from geckolake.ops.metrics import LakeCollector
 
             try:
-                yield from LakeCollector(open_lake(s.settings.lake, read_only=True), s.settings).collect()
+                yield from LakeCollector(open_lake(s.settings, read_only=True), s.settings).collect()
             except Exception as e:  # a scrape must never break the scheduler
                 log.warning("lake metrics unavailable: %s", e)
         events = CounterMetricFamily("geckolake_scheduler_events", "Scheduler events by job", labels=["job", "event"])

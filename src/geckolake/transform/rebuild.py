@@ -58,7 +58,7 @@ def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = ()) -> TransformR
     # Only the bronze inputs: registering all 31 tables costs a catalog load each.
     con = lake.connect_duckdb(tables=[f"bronze.{e}" for e in SILVER_INPUTS])
     try:
-        spill_to(con, lake.root, REBUILD_MEMORY_LIMIT)
+        spill_to(con, lake.scratch_root, REBUILD_MEMORY_LIMIT)
         excluded = ", ".join(quote_literal(r) for r in sorted(exclude_runs))
         kept = f" WHERE _run_id NOT IN ({excluded})" if exclude_runs else ""
         for endpoint in SILVER_INPUTS:

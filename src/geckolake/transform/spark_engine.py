@@ -56,8 +56,13 @@ SESSION_CONF: dict[str, str] = {
 LOCAL_CONF: dict[str, str] = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
 
+# ``[transform] spark_master`` value that leaves the master to the cluster (Glue, EMR, spark-submit).
+CLUSTER = "cluster"
+
+
 def build_session(master: str | None = "local[*]", app_name: str = "geckolake") -> SparkSession:
-    """A SparkSession for the models: ``master`` None leaves it to the cluster (Glue, spark-submit).
+    """A SparkSession for the models: ``master`` None (or ``"cluster"``) leaves it to the cluster
+    (Glue, EMR, spark-submit), whose session ``getOrCreate`` returns.
 
     Raises:
         ConfigError: PySpark is not installed, or Java cannot be started.
@@ -68,7 +73,7 @@ def build_session(master: str | None = "local[*]", app_name: str = "geckolake") 
         raise ConfigError("the spark engine needs PySpark", hint=INSTALL_HINT) from e
     builder: Any = SparkSession.builder.appName(app_name)
     conf = dict(SESSION_CONF)
-    if master is not None:
+    if master is not None and master != CLUSTER:
         builder = builder.master(master)
         if master.startswith("local"):
             conf.update(LOCAL_CONF)
@@ -138,7 +143,8 @@ def read_table(spark: SparkSession, lake: Lake, name: str) -> DataFrame:
     """The current content of table ``name`` as a DataFrame: the Parquet files of its current snapshot,
     read with the table's schema (files written before a column was added read it as null)."""
     schema = spark_schema(lake.arrow_schema(name))
-    files = [local_path(task.file.file_path) for task in lake.table(name).scan().plan_files()]
+    # local files as paths; s3:// as is (Glue and EMR read it; plain Spark needs fs.s3.impl set to S3A)
+    files = [local_path(f) for f in lake.data_files(name)]
     if not files:
         return spark.createDataFrame([], schema)
     return spark.read.schema(schema).parquet(*files)

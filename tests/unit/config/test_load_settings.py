@@ -81,7 +81,7 @@ def test_concurrent_loads_with_different_files_each_see_their_own(tmp_path: Path
             start.wait()
             for _ in range(100):
                 s = load_settings(files[n])
-                seen[n].add((s.lake.name, s.coins, s.analytics.index_size))
+                seen[n].add((Path(s.lake).name, s.coins, s.analytics.index_size))
         except BaseException as e:  # reported below: an exception in a thread would pass silently
             errors.append(e)
 
