@@ -40,20 +40,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "install the spark extra: pip install 'geckolake[spark]' (PySpark 3.5; needs Java 17)"
-# Session settings every geckolake Spark session needs: the models' calendar functions read UTC
-# (see transform/dialect.py), and a local driver must not look up the host's name.
+# Settings every geckolake Spark session needs: the models' calendar functions read UTC (see
+# transform/dialect.py), and size(NULL) must be NULL.
 SQL_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     # size(NULL) is NULL, as DuckDB's array_length (Spark's legacy answer is -1)
     "spark.sql.legacy.sizeOfNull": "false",
 }
-SESSION_CONF: dict[str, str] = {
-    **SQL_CONF,
+SESSION_CONF: dict[str, str] = {**SQL_CONF, "spark.ui.showConsoleProgress": "false"}
+# A local session only: one machine needs few shuffle partitions (Spark's 200 cost more than the
+# work on small lakes) and no web UI; a cluster keeps its own settings.
+LOCAL_CONF: dict[str, str] = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
 }
-LOCAL_CONF: dict[str, str] = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
 
 # ``[transform] spark_master`` value that leaves the master to the cluster (Glue, EMR, spark-submit).
