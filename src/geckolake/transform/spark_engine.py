@@ -4,8 +4,9 @@ The write path covered here (and by the tests) is "Spark computes, geckolake com
 table is read as Parquet from the data files of its current Iceberg snapshot (PyIceberg writes
 copy-on-write, no delete files, so those files are exactly the table's rows), the models run as
 Spark SQL (:func:`geckolake.transform.dialect.to_spark`), each result is collected to Arrow on the
-driver and committed by the lake's own writer (``Lake.replace``), one commit per table, as the
-DuckDB rebuild does. No Iceberg jar is needed; the SparkSession is any session (local, Glue, EMR).
+driver (a group of whole partitions at a time) and committed by the lake's own writer
+(``Lake.replace``), one commit per table, as the DuckDB rebuild does. No Iceberg jar is needed;
+the SparkSession is any session (local, Glue, EMR).
 
 The results equal the DuckDB rebuild's row for row: the dedup picks the same winner per key on
 both engines (:func:`geckolake.transform.merge.winner_order`), and ``ordered_avg`` adds in the same
@@ -27,6 +28,7 @@ import pyarrow as pa
 from geckolake.errors import ConfigError
 from geckolake.lake.catalog import Lake
 from geckolake.lake.duckdb_access import local_path
+from geckolake.lake.tables import all_tables
 from geckolake.lake.write import conform
 from geckolake.transform.dialect import to_spark
 from geckolake.transform.merge import SILVER_INPUTS, dedup_portable, filtered_sql
@@ -50,6 +52,8 @@ SQL_CONF: dict[str, str] = {
 SESSION_CONF: dict[str, str] = {**SQL_CONF, "spark.ui.showConsoleProgress": "false"}
 # A local session only: one machine needs few shuffle partitions (Spark's 200 cost more than the
 # work on small lakes) and no web UI; a cluster keeps its own settings.
+# Rows of a partitioned table collected to the driver at a time (whole partitions).
+WRITE_CHUNK_ROWS = 1_000_000
 LOCAL_CONF: dict[str, str] = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -164,6 +168,35 @@ def to_arrow(frame: DataFrame, schema: pa.Schema, name: str) -> pa.Table:
     return conform(pa.Table.from_batches(batches), schema, name)
 
 
+def _parts(frame: DataFrame, partition: str | None, schema: pa.Schema, name: str) -> Iterator[pa.Table]:
+    """``frame`` as Arrow tables of whole ``partition`` values, about ``WRITE_CHUNK_ROWS`` rows each."""
+    if partition is None:
+        yield to_arrow(frame, schema, name)
+        return
+    from pyspark.sql import functions as F
+
+    def rows_in(values: list[object]) -> pa.Table:
+        column = F.col(partition)
+        keep = column.isin([v for v in values if v is not None])
+        if None in values:  # isin never matches a null
+            keep = keep | column.isNull()
+        return to_arrow(frame.filter(keep), schema, name)
+
+    counts = sorted(
+        ((row[0], int(row[1])) for row in frame.groupBy(partition).count().collect()),
+        key=lambda c: (c[0] is None, c[0]),
+    )
+    group: list[object] = []
+    rows = 0
+    for value, n in counts:
+        if group and rows + n > WRITE_CHUNK_ROWS:
+            yield rows_in(group)
+            group, rows = [], 0
+        group.append(value)
+        rows += n
+    yield rows_in(group) if group else schema.empty_table()
+
+
 def _count(spark: SparkSession, sql: str) -> int:
     row = spark.sql(to_spark(sql)).collect()[0]
     return int(row[0] or 0)
@@ -175,11 +208,32 @@ class _Rebuild:
     def __init__(self, spark: SparkSession, lake: Lake, report: TransformReport) -> None:
         self.spark, self.lake, self.report = spark, lake, report
 
-    def write(self, name: str, frame: DataFrame) -> pa.Table:
-        data = to_arrow(frame, self.lake.arrow_schema(name), name)
-        self.lake.replace(name, data)
-        self.report.rows[name] = self.report.rewritten[name] = data.num_rows
-        return data
+    def write(self, name: str, frame: DataFrame) -> None:
+        """Replace table ``name`` with ``frame``'s rows, in one commit.
+
+        A partitioned table is collected a group of whole partitions at a time (at most about
+        ``WRITE_CHUNK_ROWS`` rows, unless one partition alone is more), each written while the next
+        is collected, so the driver never holds a large table at once.
+        """
+        schema = self.lake.arrow_schema(name)
+        partition = all_tables()[name].partition
+        cached = partition is not None and not frame.is_cached
+        if cached:
+            frame = frame.cache()  # each group reads it again
+        written = 0
+
+        def parts() -> Iterator[pa.Table]:
+            nonlocal written
+            for part in _parts(frame, partition, schema, name):
+                written += part.num_rows
+                yield part
+
+        try:
+            self.lake.replace(name, parts())
+        finally:
+            if cached:
+                frame.unpersist()
+        self.report.rows[name] = self.report.rewritten[name] = written
 
     def view(self, name: str, frame: DataFrame) -> None:
         frame.createOrReplaceTempView(name)

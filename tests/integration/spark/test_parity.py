@@ -29,6 +29,7 @@ from geckolake.jobs import glue
 from geckolake.lake.catalog import open_lake
 from geckolake.lake.tables import all_tables
 from geckolake.simulator import SimulatorConfig, running_simulator
+from geckolake.transform import spark_engine
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -156,6 +157,8 @@ def test_the_glue_job_replays_on_its_session_like_duckdb(
     spark: SparkSession, lake: Path, on_duckdb: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(lake.parent)  # no geckolake.toml there
+    # partitioned tables collected to the driver a few partitions at a time, as on a large lake
+    monkeypatch.setattr(spark_engine, "WRITE_CHUNK_ROWS", 300)
     argv = ["--JOB_NAME", "geckolake-replay", "--TempDir", "s3://unused", "--lake", str(lake), "--command", "replay"]
     assert glue.main([*argv, "--as-of", NOW.isoformat()], spark=spark) == 0
     assert differences(on_duckdb, snapshot(lake)) == []
