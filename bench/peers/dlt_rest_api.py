@@ -51,16 +51,15 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         }],
     })  # fmt: skip
     k = int(spec["k"])
+    passed = [0]  # ids handed on so far, across pages
 
     @dlt.transformer(data_from=markets, name="top_coins", selected=False)
     def top_coins(page: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         # Pages arrive in rank order; pass on ids until k have gone.
-        wanted = k - top_coins.seen  # type: ignore[attr-defined]
+        wanted = k - passed[0]
         if wanted > 0:
-            top_coins.seen += min(wanted, len(page))  # type: ignore[attr-defined]
+            passed[0] += min(wanted, len(page))
             yield [{"id": row["id"]} for row in page[:wanted]]
-
-    top_coins.seen = 0  # type: ignore[attr-defined]
 
     def points(body: dict[str, Any]) -> list[dict[str, Any]]:
         caps = {int(t): v for t, v in body.get("market_caps", [])}

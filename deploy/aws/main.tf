@@ -172,6 +172,7 @@ module "glue_job" {
   script_location             = "s3://${module.artifacts_bucket.name}/${aws_s3_object.glue_entry.key}"
   wheel_location              = "s3://${module.artifacts_bucket.name}/${var.wheel_key}"
   glue_security_configuration = aws_glue_security_configuration.jobs.name
+  dead_letter_arn             = module.monitoring.dead_letter_arn
   workers                     = lookup(var.glue_workers, each.key, 2)
   timeout_minutes             = lookup(var.glue_timeout_minutes, each.key, 60)
   log_retention_days          = var.log_retention_days
@@ -181,26 +182,28 @@ module "lambda_job" {
   source   = "./modules/job"
   for_each = local.lambda_jobs
 
-  name_prefix           = var.name_prefix
-  job                   = each.key
-  runtime               = "lambda"
-  environment           = local.job_environment
-  metrics_namespace     = var.metrics_namespace
-  account_id            = local.account
-  region                = local.region
-  partition             = local.partition
-  kms_key_arn           = module.kms.arn
-  lake_bucket_arn       = module.lake_bucket.arn
-  lake_prefix           = var.lake_prefix
-  glue_database_prefix  = var.glue_database_prefix
-  alerts_topic_arn      = module.monitoring.topic_arn
-  reads_api_key         = each.value.reads_key
-  api_key_parameter_arn = local.api_key_parameter_arn
-  artifacts_bucket_arn  = module.artifacts_bucket.arn
-  image_uri             = local.job_image_uri
-  memory_mb             = var.lambda_memory_mb
-  timeout_minutes       = 5
-  log_retention_days    = var.log_retention_days
+  name_prefix                 = var.name_prefix
+  job                         = each.key
+  runtime                     = "lambda"
+  environment                 = local.job_environment
+  metrics_namespace           = var.metrics_namespace
+  account_id                  = local.account
+  region                      = local.region
+  partition                   = local.partition
+  kms_key_arn                 = module.kms.arn
+  lake_bucket_arn             = module.lake_bucket.arn
+  lake_prefix                 = var.lake_prefix
+  glue_database_prefix        = var.glue_database_prefix
+  alerts_topic_arn            = module.monitoring.topic_arn
+  reads_api_key               = each.value.reads_key
+  api_key_parameter_arn       = local.api_key_parameter_arn
+  artifacts_bucket_arn        = module.artifacts_bucket.arn
+  image_uri                   = local.job_image_uri
+  dead_letter_arn             = module.monitoring.dead_letter_arn
+  glue_security_configuration = aws_glue_security_configuration.jobs.name
+  memory_mb                   = var.lambda_memory_mb
+  timeout_minutes             = 5
+  log_retention_days          = var.log_retention_days
 }
 
 # --- orchestration, alerts, query -------------------------------------------------------------
@@ -219,6 +222,7 @@ module "pipeline" {
     maintenance    = var.schedules.maintenance
   }
   alerts_topic_arn   = module.monitoring.topic_arn
+  dead_letter_arn    = module.monitoring.dead_letter_arn
   kms_key_arn        = module.kms.arn
   log_retention_days = var.log_retention_days
   account_id         = local.account
@@ -236,7 +240,6 @@ module "monitoring" {
   jobs                     = concat(keys(local.glue_jobs), keys(local.lambda_jobs))
   lambda_functions         = { for job, m in module.lambda_job : job => m.name }
   state_machine_arn        = module.pipeline.state_machine_arn
-  dlq_name                 = module.pipeline.dlq_name
   freshness_sla_tables_max = var.freshness_sla_tables_max
   credit_budget_ratio_max  = var.credit_budget_ratio_max
 }

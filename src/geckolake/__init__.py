@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
             "run", "plan", "replay", "export", "forecast", "prices", "check", "watch", "maintain", "demo", "scheduler",
-            "query", "sql", "tables", "runs", "status", "metrics", "alert_test", "DemoResult",
+            "relocate", "query", "sql", "tables", "runs", "status", "metrics", "alert_test", "DemoResult",
         ),
         "geckolake.flows",
     ),
@@ -80,6 +80,7 @@ __all__ = [
     "plan",
     "prices",
     "query",
+    "relocate",
     "replay",
     "run",
     "running_simulator",
@@ -139,6 +140,7 @@ if TYPE_CHECKING:
         plan,
         prices,
         query,
+        relocate,
         replay,
         run,
         runs,

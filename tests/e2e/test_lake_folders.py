@@ -45,8 +45,42 @@ def test_a_moved_lake_says_where_it_came_from(populated: Cli, tmp_path: Path) ->
     populated.lake.rename(moved)
     line = _error_line(populated("tables", "--lake", str(moved)))
     assert "moved from" in line and f"move it back to {original}" in line
+    assert f"geckolake relocate --lake {moved}" in line
     moved.rename(original)
     assert populated("tables", check=True).returncode == 0
+
+
+def test_relocate_adopts_a_copy_which_then_works_without_touching_the_original(populated: Cli, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(populated.lake, copy)
+    before = tree_fingerprint(populated.lake)
+    gold = "SELECT coin_id, date, close FROM gold.coin_daily ORDER BY ALL"
+    expected = populated("sql", gold, "--format", "json", check=True).stdout
+    done = populated("relocate", "--lake", str(copy), check=True)
+    assert f"from {populated.lake.resolve()}" in done.stdout
+    assert populated("sql", gold, "--format", "json", "--lake", str(copy), check=True).stdout == expected
+    for args in (("run", *SMALL), ("replay",), ("compact",)):
+        populated(*args, "--lake", str(copy), check=True)
+    assert tree_fingerprint(populated.lake) == before
+    assert not any(p.startswith(str(populated.lake.resolve())) for p in _catalog_locations(copy))
+
+
+def test_relocate_adopts_a_moved_lake(populated: Cli, tmp_path: Path) -> None:
+    moved = tmp_path / "moved"
+    populated.lake.rename(moved)
+    populated("relocate", "--lake", str(moved), check=True)
+    assert populated("run", *SMALL, "--lake", str(moved), check=True).returncode == 0
+    line = _error_line(populated("relocate", "--lake", str(moved)))
+    assert "nothing to relocate" in line
+
+
+def _catalog_locations(lake: Path) -> list[str]:
+    import sqlite3
+    from urllib.parse import unquote
+
+    with sqlite3.connect(lake / "catalog.db") as db:
+        rows = db.execute("SELECT metadata_location FROM iceberg_tables").fetchall()
+    return [unquote(r[0].removeprefix("file://")) for r in rows]
 
 
 def test_a_folder_that_is_not_a_lake_is_left_as_it_was(tmp_path: Path, sim_url: str) -> None:

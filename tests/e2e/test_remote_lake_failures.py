@@ -91,10 +91,11 @@ def test_an_unreachable_endpoint_fails_in_one_line(tmp_path: Path, sim: str) -> 
 
 def test_a_bucket_that_does_not_exist(tmp_path: Path, sim: str, aws: str) -> None:
     before = _databases(aws)
-    cli = _cli(tmp_path, sim, GECKOLAKE_LAKE="s3://no-such-bucket/lake", AWS_ENDPOINT_URL=aws, **FAKE_AWS)
-    line = _error_line(cli("run", *SMALL))
+    cli = _cli(tmp_path, sim, AWS_ENDPOINT_URL=aws, **FAKE_AWS)
+    line = _error_line(cli("--lake", "s3://no-such-bucket/lake", "run", *SMALL))  # the flag, not the variable
     assert "no-such-bucket" in line and "bucket" in line.lower(), line
     assert _databases(aws) == before
+    assert not (tmp_path / "s3:").exists()
 
 
 def test_a_glue_database_another_tool_owns_is_refused(tmp_path: Path, sim: str, aws: str) -> None:

@@ -57,3 +57,11 @@ def test_the_version_is_the_packages() -> None:
     from geckolake import __version__
 
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == __version__
+
+
+def test_every_flow_is_loadable_by_name() -> None:
+    import geckolake.flows as flows
+
+    assert set(flows.__all__) == set(flows._WHERE)
+    for name in flows.__all__:
+        assert callable(getattr(flows, name)), name

@@ -381,6 +381,20 @@ def alert_test(settings: Settings) -> None:
 
 @app.command()
 @command()
+def relocate(settings: Settings) -> None:
+    """Adopt a lake folder that was moved or copied: rebuild its catalog and tables from its own files
+    (snapshot history is not kept; the original is never read or changed). Takes the writer lock."""
+    from geckolake import flows
+
+    done = flows.relocate(settings)
+    total = sum(done.rows.values())
+    render.console().print(
+        f"relocated {len(done.rows)} tables ({total:,} rows) from {done.origin} to {settings.lake}", markup=False
+    )
+
+
+@app.command()
+@command()
 def compact(
     settings: Settings,
     tables: Annotated[list[str] | None, typer.Option("--table", help="only this table; repeatable")] = None,

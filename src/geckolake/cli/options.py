@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="lake folder [env GECKOLAKE_LAKE; default ./lake]")]
+# A string, not a Path: Path("s3://bucket/lake") would collapse the "//" into a local folder "s3:".
+LakeOpt = Annotated[
+    str | None,
+    typer.Option("--lake", help="lake folder or s3://bucket/prefix [env GECKOLAKE_LAKE; default ./lake]"),
+]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="settings file [env GECKOLAKE_CONFIG; default ./geckolake.toml]")
 ]
@@ -71,7 +75,7 @@ GLOBAL = {"lake": LakeOpt, "config": ConfigOpt, "log_level": LogOpt, "log_format
 class Globals:
     """The global options given before the subcommand (``geckolake --lake x run``)."""
 
-    lake: Path | None = None
+    lake: str | None = None
     config: Path | None = None
     log_level: str | None = None
     log_format: str | None = None

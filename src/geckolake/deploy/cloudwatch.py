@@ -3,6 +3,7 @@
 Two kinds, both from what geckolake already records (no second bookkeeping):
 
 * per job run, dimension ``Job``: ``JobSucceeded``/``JobFailed`` (1 or 0), ``JobDurationSeconds``,
+  ``JobSkipped`` (a poll that found the lake locked),
   and for runs and polls the run's ``ApiCalls``, ``Retries``, ``RateLimited`` (429s),
   ``FailedRequests`` and ``RowsWritten`` (from its ``RunResult``);
 * lake gauges, no dimension, read through ``ops.metrics.LakeCollector`` (the Prometheus series of
@@ -66,15 +67,23 @@ def lake_gauges(settings: Settings) -> dict[str, float]:
 
 
 def metric_data(
-    job: str, ok: bool, seconds: float, per_run: Mapping[str, float], gauges: Mapping[str, float]
+    job: str,
+    ok: bool,
+    seconds: float,
+    per_run: Mapping[str, float],
+    gauges: Mapping[str, float],
+    *,
+    skipped: bool = False,
 ) -> list[dict[str, Any]]:
-    """The ``MetricData`` of one job run."""
+    """The ``MetricData`` of one job run (``JobSkipped`` only when it skipped a locked lake)."""
     dims = [{"Name": "Job", "Value": job}]
     data: list[dict[str, Any]] = [
         {"MetricName": "JobSucceeded", "Dimensions": dims, "Value": 1.0 if ok else 0.0, "Unit": "Count"},
         {"MetricName": "JobFailed", "Dimensions": dims, "Value": 0.0 if ok else 1.0, "Unit": "Count"},
         {"MetricName": "JobDurationSeconds", "Dimensions": dims, "Value": seconds, "Unit": "Seconds"},
     ]
+    if skipped:
+        data.append({"MetricName": "JobSkipped", "Dimensions": dims, "Value": 1.0, "Unit": "Count"})
     data += [{"MetricName": k, "Dimensions": dims, "Value": v, "Unit": "Count"} for k, v in per_run.items()]
     data += [{"MetricName": k, "Value": v, "Unit": "None"} for k, v in gauges.items()]
     return data

@@ -12,6 +12,11 @@ defaults), run one job of ``deploy.jobs`` and publish its metrics (``deploy.clou
 
 A failed job exits 1 (Glue) or raises (Lambda), so Step Functions, the schedules' retry and the
 ``JobFailed`` alarm see it; the error line never contains the key (logs are redacted as the CLI's).
+
+Deployed jobs run concurrently, unlike the local scheduler's, so a job may find the lake's writer
+lock held (``LakeLocked``, raised before any work). :class:`OnLocked` says what it does then: a Glue
+job (a daily step, maintenance) tries again for up to 15 minutes (``--lock-wait-seconds``); a Lambda
+poll tries for a minute and then skips this fire (``JobSkipped``): the next one is minutes away.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +33,7 @@ from geckolake.api.redaction import install as install_redaction
 from geckolake.config import load_settings
 from geckolake.deploy import cloudwatch
 from geckolake.deploy.jobs import Outcome, outcome, runner
-from geckolake.errors import ConfigError, GeckolakeError
+from geckolake.errors import ConfigError, GeckolakeError, LakeLocked
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +41,25 @@ ENV_PREFIXES = ("GECKOLAKE_", "COINGECKO_", "AWS_")
 
 
 @dataclass(frozen=True)
+class OnLocked:
+    """What a job does when another job holds the lake's writer lock: try again for ``wait_s``
+    seconds, then fail — or, with ``skip``, succeed without running."""
+
+    wait_s: float = 0.0
+    skip: bool = False
+
+
+GLUE_ON_LOCKED = OnLocked(wait_s=900.0)
+LAMBDA_ON_LOCKED = OnLocked(wait_s=60.0, skip=True)
+RETRY_EVERY_S = 15.0
+
+
+@dataclass(frozen=True)
 class GlueArgs:
     job: str
     namespace: str
     env: dict[str, str]
+    on_locked: OnLocked = GLUE_ON_LOCKED
 
 
 def parse_glue_args(argv: Sequence[str]) -> GlueArgs:
@@ -61,20 +81,66 @@ def parse_glue_args(argv: Sequence[str]) -> GlueArgs:
     if not job:
         raise ConfigError("no job named", hint="give the Glue job the parameter --geckolake-job (run, forecast, ...)")
     env = {k: v for k, v in pairs.items() if k.startswith(ENV_PREFIXES)}
-    return GlueArgs(job, pairs.get("metrics-namespace", cloudwatch.DEFAULT_NAMESPACE), env)
+    try:
+        wait = float(pairs.get("lock-wait-seconds", GLUE_ON_LOCKED.wait_s))
+    except ValueError:
+        raise ConfigError("--lock-wait-seconds is not a number", hint="seconds, e.g. 900") from None
+    return GlueArgs(job, pairs.get("metrics-namespace", cloudwatch.DEFAULT_NAMESPACE), env, OnLocked(wait))
 
 
-def execute(job: str, namespace: str, *, cloudwatch_client: Any = None) -> Outcome:
+def run_waiting(
+    job: str,
+    settings: Any,
+    on_locked: OnLocked,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Any, bool]:
+    """The job's result, trying again while the lake is locked; ``(None, True)`` when it skipped.
+
+    Raises:
+        LakeLocked: still locked after ``on_locked.wait_s`` (and not ``skip``).
+        GeckolakeError: whatever the job's flow raises.
+    """
+    flow = runner(job)
+    deadline = clock() + on_locked.wait_s
+    while True:
+        try:
+            return flow(settings), False
+        except LakeLocked:
+            left = deadline - clock()
+            if left <= 0:
+                if on_locked.skip:
+                    return None, True
+                raise
+            logger.info("%s: the lake is locked by another job; trying again", job)
+            sleep(min(RETRY_EVERY_S, left))
+
+
+def execute(
+    job: str,
+    namespace: str,
+    *,
+    on_locked: OnLocked = GLUE_ON_LOCKED,
+    cloudwatch_client: Any = None,
+    sleep: Callable[[float], object] = time.sleep,
+) -> Outcome:
     """Run ``job`` with the settings of this process's environment and publish its metrics.
 
     Raises:
-        GeckolakeError: the settings are invalid, the job failed (``JobFailed``) or its flow raised.
+        GeckolakeError: the settings are invalid, the job failed (``JobFailed``), the lake stayed
+            locked (``LakeLocked``) or the flow raised.
     """
     started = time.monotonic()
     settings = load_settings()
-    ok, per_run = False, {}
+    ok, skipped, per_run = False, False, {}
     try:
-        result = runner(job)(settings)
+        result, skipped = run_waiting(job, settings, on_locked, sleep=sleep)
+        if skipped:
+            ok = True
+            done = Outcome(job, f"{job}: skipped, another job holds the lake's writer lock")
+            logger.info("%s", done.summary)
+            return done
         per_run = cloudwatch.run_metrics(result)
         done = outcome(job, result)
         ok = True
@@ -86,7 +152,7 @@ def execute(job: str, namespace: str, *, cloudwatch_client: Any = None) -> Outco
         except GeckolakeError as e:
             logger.warning("lake gauges not read: %s", e)
             gauges = {}
-        data = cloudwatch.metric_data(job, ok, time.monotonic() - started, per_run, gauges)
+        data = cloudwatch.metric_data(job, ok, time.monotonic() - started, per_run, gauges, skipped=skipped)
         cloudwatch.publish(
             namespace, data, client=cloudwatch_client,
             region=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
@@ -104,7 +170,7 @@ def glue_main(argv: Sequence[str], environ: MutableMapping[str, str] = os.enviro
     try:
         args = parse_glue_args(argv)
         environ.update(args.env)
-        execute(args.job, args.namespace)
+        execute(args.job, args.namespace, on_locked=args.on_locked)
     except GeckolakeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

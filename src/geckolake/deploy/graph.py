@@ -21,17 +21,21 @@ class Step:
 
     ``retry_failed`` is how often a job run that *failed* is started again: only for jobs a second
     attempt can change (a run that met an unreachable API fetches what it lacked; a check that
-    found bad rows would find them again).
+    found bad rows would find them again). ``writes``: the job takes the lake's writer lock, so at
+    most one job of a stage may (a second writer would meet ``LakeLocked``).
     """
 
     job: str
     title: str
     retry_failed: int = 0
+    writes: bool = True
 
 
 DAILY: tuple[tuple[Step, ...], ...] = (
     (Step("run", "Run", retry_failed=1),),
-    (Step("forecast", "Forecast", retry_failed=1), Step("check", "Check")),
+    # The run has recorded and alerted its checks already; Check verifies the published snapshot
+    # read-only (deploy.jobs: record=False), so it runs beside the forecast, which holds the lock.
+    (Step("forecast", "Forecast", retry_failed=1), Step("check", "Check", writes=False)),
 )
 
 

@@ -2,9 +2,12 @@
 
 Every kind of the local scheduler (``flows.schedule.JOBS``: markets, history, prices, maintenance,
 watch) is deployable as it is; the daily pipeline's steps (``run``, ``forecast``, ``check``) and
-``replay`` are added here, each one flow. A job *fails* (raises :class:`JobFailed`) exactly when the
-CLI command would exit non-zero for something other than a partial run (exit 3: what failed is
-fetched by the next run), so Glue, Lambda and Step Functions see the same outcome as a user would.
+``replay`` are added here, each one flow. The daily ``check`` reads only (``record=False``, no writer
+lock): the run has recorded and alerted its checks itself, and the check runs beside the forecast.
+
+A job *fails* (raises :class:`JobFailed`) exactly when the CLI command would exit non-zero for
+something other than a partial run (exit 3: what failed is fetched by the next run), so Glue, Lambda
+and Step Functions see the same outcome as a user would.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ RUNNERS: dict[str, Callable[[Settings], Any]] = {
     **{kind: _scheduled(kind) for kind in JOBS},
     "run": lambda settings: run(settings, command="run"),
     "forecast": forecast,
-    "check": check,
+    "check": lambda settings: check(settings, record=False),
     "replay": lambda settings: replay(settings),
 }
 

@@ -43,6 +43,8 @@ def placeholder(job: str) -> str:
 
 
 def _retry(transient: list[str], interval: int, failed: int = 0) -> list[dict[str, Any]]:
+    """Transient errors: 3 more attempts, ``interval`` s apart and doubling; a failed job run: ``failed``
+    more, ``interval`` × 10 s later (a second run fetches only what the first lacked)."""
     rules: list[dict[str, Any]] = [
         {"ErrorEquals": transient, "IntervalSeconds": interval, "MaxAttempts": 3, "BackoffRate": 2.0}
     ]

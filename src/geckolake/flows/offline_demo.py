@@ -28,7 +28,7 @@ class DemoResult:
 
 
 def demo(
-    lake: Path = Path("demo-lake"),
+    lake: Path | str = "demo-lake",
     *,
     coins: int = 500,
     history_coins: int = 25,

@@ -55,6 +55,7 @@ _T = TypeVar("_T")
 CATALOG_NAME = "geckolake"
 # Appends merge small manifests so that scan planning stays cheap after thousands of runs.
 _TABLE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
+RELOCATING = ".relocate"  # see geckolake.lake.relocate
 # The Glue database parameter naming the lake a database belongs to (another tool's database is refused).
 OWNER_PROPERTY = "geckolake.lake"
 _LAKE_MARKERS = (CATALOG_FILE, "warehouse", "raw", ".writer.lock", ".scheduler.lock", "geckolake.toml")
@@ -338,13 +339,14 @@ def require_lake(where: Settings | LakeSpec | Path | str) -> None:
         )
 
 
-def open_lake(where: Settings | LakeSpec | Path | str, *, read_only: bool = False) -> Lake:
+def open_lake(where: Settings | LakeSpec | Path | str, *, read_only: bool = False, relocating: bool = False) -> Lake:
     """Open (creating if needed) the lake ``where`` names, with every namespace and table.
 
     ``where`` is the settings (location + catalog), a :class:`LakeSpec`, or a bare location (a folder
     or ``s3://bucket/prefix``, default catalog). ``read_only`` opens an existing lake for reading
     only: nothing is created or written, so a lake the user may read but not write (a shared folder,
-    a read-only mount, a read-only IAM role) can be queried.
+    a read-only mount, a read-only IAM role) can be queried. ``relocating`` is for
+    :mod:`geckolake.lake.relocate` only: it opens a lake whose relocation is under way.
 
     Raises:
         LakeError: the location cannot be created or written (or, ``read_only``, holds no lake), is not
@@ -357,7 +359,8 @@ def open_lake(where: Settings | LakeSpec | Path | str, *, read_only: bool = Fals
             require_lake(spec)
         else:
             check_folder(spec.root)
-        check_not_moved(spec.root)
+        if not relocating:
+            check_not_moved(spec.root)
     try:
         if spec.is_local and not read_only:
             (spec.root / "warehouse").mkdir(exist_ok=True)
@@ -472,6 +475,11 @@ def check_not_moved(root: Path) -> None:
     """
     import sqlite3
 
+    if (root / RELOCATING).is_dir():
+        raise LakeError(
+            f"the relocation of the lake at {root} stopped half way",
+            hint=f"run `geckolake relocate --lake {root}` again",
+        )
     if not (root / CATALOG_FILE).is_file():
         return
     try:
@@ -491,12 +499,12 @@ def check_not_moved(root: Path) -> None:
     if not Path(origin).exists():
         raise LakeError(
             f"the lake at {root} was moved from {origin}: its catalog still points at files there",
-            hint=f"move it back to {origin} (geckolake cannot move a lake yet)",
+            hint=f"run `geckolake relocate --lake {root}` to adopt it here (or move it back to {origin})",
         )
     raise LakeError(
         f"the lake at {root} is a copy of {origin}: its catalog points at the original's files, so using it "
         "would read and change the original",
-        hint=f"use the original (--lake {origin}); geckolake cannot copy a lake yet",
+        hint=f"run `geckolake relocate --lake {root}` to give the copy files of its own, or use the original",
     )
 
 

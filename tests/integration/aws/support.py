@@ -4,6 +4,7 @@ apply needs, the offline provider mirror, and a Terraform runner (docs/aws.md, "
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,7 +34,8 @@ def missing_terraform(mirror: Path = DEFAULT_MIRROR) -> str | None:
     if shutil.which("terraform") is None:
         return "terraform is not installed (needs Terraform >= 1.5 on PATH)"
     provider = mirror / "registry.terraform.io" / "hashicorp" / "aws"
-    if not any(provider.glob("5.*/*/terraform-provider-aws*")):
+    unpacked, packed = provider.glob("5.*/*/terraform-provider-aws*"), provider.glob("terraform-provider-aws_5.*.zip")
+    if not any(unpacked) and not any(packed):
         return f"no offline mirror of hashicorp/aws 5.x at {mirror} (set GECKOLAKE_TF_MIRROR)"
     return None
 
@@ -61,7 +63,7 @@ class Terraform:
     def copy_of_module(cls, tmp: Path, extra_env: Mapping[str, str] = {}, *, backend: bool = False) -> Terraform:
         """A copy without local state; without ``backend.tf`` unless ``backend`` (state stays local)."""
         workdir = tmp / "aws"
-        skip = [".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl", "tools", "image"]
+        skip = [".terraform", "*.tfstate*", "*.tfplan", ".terraform.lock.hcl", "image"]
         shutil.copytree(MODULE, workdir, ignore=shutil.ignore_patterns(*skip, *([] if backend else ["backend.tf"])))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         env.update(
@@ -124,17 +126,21 @@ def moto_server(execute_state_machines: bool = True) -> Iterator[str]:
     url = f"http://{host}:{port}"
     previous = os.environ.get("MOTO_PORT")
     os.environ["MOTO_PORT"] = str(port)  # the interpreter calls SNS/Glue back on this port
+
+    def configure(execute: bool) -> None:
+        body = json.dumps({"stepfunctions": {"execute_state_machine": execute}}).encode()
+        req = urllib.request.Request(
+            f"{url}/moto-api/config", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        urllib.request.urlopen(req, timeout=10).read()
+
     try:
         if execute_state_machines:
-            req = urllib.request.Request(
-                f"{url}/moto-api/config",
-                data=b'{"stepfunctions": {"execute_state_machine": true}}',
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            urllib.request.urlopen(req, timeout=10).read()
+            configure(True)
         yield url
     finally:
+        if execute_state_machines:
+            configure(False)  # moto's config is process-wide: leave it as found for later tests
         server.stop()
         if previous is None:
             os.environ.pop("MOTO_PORT", None)

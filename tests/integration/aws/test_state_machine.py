@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from geckolake.config import Settings
-from geckolake.deploy import entry, graph, jobs, states
+from geckolake.deploy import graph, jobs, states
 from geckolake.errors import ConfigError
 from geckolake.flows import schedule
 
@@ -82,6 +82,14 @@ def test_the_state_machine_runs_the_scheduler_daily_job_in_its_order(monkeypatch
     assert names[-1] == "Notify"
 
 
+def test_at_most_one_job_of_a_stage_takes_the_writer_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert all(sum(step.writes for step in stage) <= 1 for stage in graph.DAILY)
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(jobs, "check", lambda settings, **kw: seen.update(kw))
+    jobs.RUNNERS["check"](Settings(lake="unused"))
+    assert seen == {"record": False}, "the daily check must read only (it runs beside the forecast)"
+
+
 def test_every_graph_step_and_scheduler_kind_is_a_deployed_job() -> None:
     assert set(graph.jobs()) <= set(jobs.RUNNERS)
     assert set(schedule.JOBS) <= set(jobs.RUNNERS)
@@ -90,16 +98,6 @@ def test_every_graph_step_and_scheduler_kind_is_a_deployed_job() -> None:
     # The scheduler's daily job ("history") is the state machine; every other kind is a job of its own.
     assert set(graph.jobs()) | (set(schedule.JOBS) - {"history"}) <= deployed | {"replay"}
     assert deployed <= set(jobs.RUNNERS)
-
-
-def test_a_glue_job_reads_its_job_and_settings_from_its_parameters() -> None:
-    argv = [
-        "--JOB_ID", "j_1", "--geckolake-job", "run", "--GECKOLAKE_LAKE", "s3://b/lake",
-        "--metrics-namespace", "Ns", "--job-bookmark-option", "job-bookmark-disable", "--enable-metrics",
-        "--COINGECKO_BASE_URL", "http://sim",
-    ]  # fmt: skip
-    args = entry.parse_glue_args(argv)
-    assert args == entry.GlueArgs("run", "Ns", {"GECKOLAKE_LAKE": "s3://b/lake", "COINGECKO_BASE_URL": "http://sim"})
 
 
 def test_a_job_fails_where_the_cli_exits_non_zero_but_not_on_a_partial_run() -> None:

@@ -27,6 +27,12 @@ def test_the_module_validates(tf: Terraform) -> None:
     assert "The configuration is valid" in tf("validate", "-no-color").stdout
 
 
+def test_the_bootstrap_module_validates(tf: Terraform) -> None:
+    bootstrap = Terraform(tf.workdir / "bootstrap", {**tf.env, "TF_DATA_DIR": str(tf.workdir.parent / "tfdata-boot")})
+    bootstrap("init", "-backend=false", "-input=false")
+    assert "The configuration is valid" in bootstrap("validate", "-no-color").stdout
+
+
 def test_the_terraform_test_suite_passes(tf: Terraform) -> None:
     proc = tf("test", "-no-color", check=False)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]

@@ -17,9 +17,15 @@ variable "lambda_functions" {
   type        = map(string)
 }
 variable "state_machine_arn" { type = string }
-variable "dlq_name" { type = string }
 variable "freshness_sla_tables_max" { type = number }
 variable "credit_budget_ratio_max" { type = number }
+
+# Dead letters: schedule deliveries and asynchronous Lambda invocations that failed for good.
+resource "aws_sqs_queue" "dead_letters" {
+  name                      = "${var.name_prefix}-dead-letters"
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = 1209600
+}
 
 resource "aws_sns_topic" "alerts" {
   name              = "${var.name_prefix}-alerts"
@@ -172,11 +178,11 @@ resource "aws_cloudwatch_metric_alarm" "credit_budget" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq" {
-  alarm_name          = "${var.name_prefix}-schedules-dead-letters"
-  alarm_description   = "Schedule deliveries that failed (messages in the dead-letter queue)"
+  alarm_name          = "${var.name_prefix}-dead-letters"
+  alarm_description   = "Schedule deliveries or Lambda invocations that failed for good (dead-letter queue)"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = var.dlq_name }
+  dimensions          = { QueueName = aws_sqs_queue.dead_letters.name }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
@@ -267,3 +273,4 @@ output "alarm_names" {
 }
 output "topic_kms_key" { value = aws_sns_topic.alerts.kms_master_key_id }
 output "email_subscriptions" { value = length(aws_sns_topic_subscription.email) }
+output "dead_letter_arn" { value = aws_sqs_queue.dead_letters.arn }

@@ -1,0 +1,1 @@
+"""Profiling helpers behind the "where the time goes" notes in docs/benchmarks.md (not benchmarks)."""
