@@ -36,10 +36,22 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: a module's servers would see the buckets and
+    # Glue databases an earlier module (same pytest worker) left. Start and end empty.
+    _reset(url)
     try:
-        yield f"http://{host}:{port}"
+        yield url
     finally:
+        _reset(url)
         server.stop()
+
+
+def _reset(url: str) -> None:
+    from urllib.request import Request, urlopen
+
+    with urlopen(Request(f"{url}/moto-api/reset", method="POST"), timeout=10):
+        pass
 
 
 def postgres_bin() -> Path | None:

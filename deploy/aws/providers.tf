@@ -10,9 +10,10 @@ locals {
 provider "aws" {
   region = var.region
 
-  # Emulator mode (docs/aws.md, "Proven offline"): fail fast on an unsupported call, no EC2 metadata
-  # look-up, path-style S3. The account id is still learnt from the emulator's STS.
-  max_retries                 = local.emulated ? 1 : null
+  # Emulator mode (docs/aws.md, "Proven offline"): fail fast on an unsupported call (3 attempts ride
+  # out a dropped local connection; the default 25 would take ~10 minutes), no EC2 metadata look-up,
+  # path-style S3. The account id is still learnt from the emulator's STS.
+  max_retries                 = local.emulated ? 3 : null
   skip_credentials_validation = local.emulated
   skip_metadata_api_check     = local.emulated
   s3_use_path_style           = local.emulated
