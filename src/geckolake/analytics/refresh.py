@@ -30,6 +30,7 @@ from geckolake.analytics import categories, correlations, market, movers, risk, 
 from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily, month_of
 from geckolake.config import AnalyticsSettings
 from geckolake.lake.catalog import Lake, isin
+from geckolake.transform.engine import Engine, SparkEngine
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def refresh_analytics(
     full: bool = False,
     config: AnalyticsSettings = AnalyticsSettings(),
     forecasts: bool = False,
+    engine: Engine | None = None,
 ) -> dict[str, int]:
     """Recompute the analytics tables; returns the rows written per table.
 
@@ -53,6 +55,8 @@ def refresh_analytics(
     earlier run stopped before its refresh). Records the snapshot of gold.coin_daily it read.
     ``config``: what to compute (``settings.analytics``).
     ``forecasts``: also fit the forecasts (see :func:`refresh_forecasts`).
+    ``engine``: a spark engine computes a full refresh's gold.coin_risk on Spark, one pandas group
+    per coin with the same functions (:mod:`geckolake.analytics.spark_risk`); the rest stays here.
 
     Raises:
         LakeError: a table is missing or data does not fit its schema.
@@ -66,7 +70,12 @@ def refresh_analytics(
     series = list(iter_series(frame))
     rows: dict[str, int] = {}
 
-    data = risk.risk_table(series, first, config.risk_free_rate, lake.arrow_schema("gold.coin_risk"))
+    if isinstance(engine, SparkEngine) and first is None:
+        from geckolake.analytics.spark_risk import risk_on_spark  # imports PySpark
+
+        data = risk_on_spark(engine.session, lake, frame, config.risk_free_rate)
+    else:
+        data = risk.risk_table(series, first, config.risk_free_rate, lake.arrow_schema("gold.coin_risk"))
     rows["gold.coin_risk"] = _write(lake, "gold.coin_risk", data, first)
 
     daily = frame

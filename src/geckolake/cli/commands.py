@@ -130,9 +130,12 @@ def plan_cmd(settings: Settings, ids: IdsOpt = None) -> None:
 
 
 @app.command()
-@command()
+@command(settings=("engine",))
 def replay(settings: Settings) -> None:
-    """Rebuild bronze, silver and gold from the raw files, no API calls (gated runs stay out of silver and gold)."""
+    """Rebuild bronze, silver and gold from the raw files, no API calls (gated runs stay out of silver and gold).
+
+    With --engine spark, silver and gold are computed by Spark (pip install 'geckolake[spark]', Java 17).
+    """
     from geckolake import flows
 
     result = flows.replay(settings, workers="auto")

@@ -54,7 +54,18 @@ SETTING_OPTIONS: dict[str, Any] = {
         datetime | None,
         typer.Option("--as-of", help="pretend now is this UTC instant (for a simulator started with --now)"),
     ],
+    "engine": Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            envvar="GECKOLAKE_ENGINE",
+            show_envvar=False,
+            help="where silver and gold are computed: duckdb|spark [env GECKOLAKE_ENGINE; [transform] engine; duckdb]",
+        ),
+    ],
 }
+# Flags that set a field of a settings section: flag -> (section, field).
+SECTION_OPTIONS: dict[str, tuple[str, str]] = {"engine": ("transform", "engine")}
 # What to fetch: the options `run` and `plan` share.
 SCOPE = ("plan", "coins", "history_coins", "history_days", "hourly_days", "vs_currency", "rate_per_min", "as_of")
 GLOBAL = {"lake": LakeOpt, "config": ConfigOpt, "log_level": LogOpt, "log_format": LogFormatOpt}
@@ -115,6 +126,10 @@ def given_globals(ctx: typer.Context) -> Globals:
 def _settings(config: Path | None, **flags: Any) -> Settings:
     from geckolake.config import load_settings
 
+    for flag, (section, field) in SECTION_OPTIONS.items():
+        value = flags.pop(flag, None)
+        if value is not None:  # merged field by field with the section from the file and env
+            flags[section] = {**flags.get(section, {}), field: value}
     return load_settings(config, **flags)
 
 

@@ -2,7 +2,7 @@
 
 :mod:`geckolake.config.settings` holds :class:`Settings` and :func:`load_settings`;
 :mod:`geckolake.config.sections` the typed ``[quality]``, ``[alerts]``, ``[schedule]``,
-``[maintenance]`` and ``[analytics]`` sections. The package sits low in the layers (it imports only
+``[maintenance]``, ``[analytics]`` and ``[transform]`` sections. The package sits low in the layers (it imports only
 ``errors`` and ``api.plans``), so every other package may import it.
 """
 
@@ -20,6 +20,7 @@ from geckolake.config.sections import (
     QualitySettings,
     RuleName,
     ScheduleSettings,
+    TransformSettings,
     default_jobs,
 )
 from geckolake.config.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
@@ -38,6 +39,7 @@ __all__ = [
     "RuleName",
     "ScheduleSettings",
     "Settings",
+    "TransformSettings",
     "default_jobs",
     "load_settings",
 ]

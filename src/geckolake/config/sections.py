@@ -1,5 +1,6 @@
 """Typed sections of :class:`geckolake.config.Settings`: ``[quality]``, ``[alerts]``, ``[schedule]``,
-``[maintenance]`` (operations, see docs/operations.md) and ``[analytics]`` (see docs/metrics.md).
+``[maintenance]`` (operations, see docs/operations.md), ``[analytics]`` (see docs/metrics.md) and
+``[transform]`` (the engine, see docs/spark.md).
 
 Each is a field of ``Settings``, so ``geckolake.toml`` sections, flags and ``GECKOLAKE_<SECTION>``
 (a JSON object) resolve with the usual precedence.
@@ -162,4 +163,17 @@ class AnalyticsSettings(_Section):
     )
     stablecoins: frozenset[str] = Field(
         default=KNOWN_STABLECOINS, description="coin ids always counted as stablecoins (besides the 30-day USD rule)"
+    )
+
+
+class TransformSettings(_Section):
+    """``[transform]``: where silver and gold are computed (docs/spark.md)."""
+
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="duckdb (in this process) or spark (PySpark; `--engine`, GECKOLAKE_ENGINE)"
+    )
+    spark_master: str = Field(
+        default="local[*]",
+        min_length=1,
+        description="the master of the session a command starts (engine spark); cluster: the cluster's own (Glue, EMR)",
     )

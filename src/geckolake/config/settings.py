@@ -34,6 +34,7 @@ from geckolake.config.sections import (
     MaintenanceSettings,
     QualitySettings,
     ScheduleSettings,
+    TransformSettings,
 )
 from geckolake.errors import ConfigError
 
@@ -100,6 +101,8 @@ class Settings(BaseSettings):
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     # analytics (see docs/metrics.md): universe sizes, windows, forecasting knobs
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    # where silver and gold are computed (see docs/spark.md): the [transform] section
+    transform: TransformSettings = Field(default_factory=TransformSettings)
 
     @field_validator("lake", mode="before")
     @classmethod

@@ -37,6 +37,7 @@ from geckolake.lake.location import LakeSpec
 if TYPE_CHECKING:
     from geckolake.config import AnalyticsSettings
     from geckolake.lake.catalog import Lake
+    from geckolake.transform.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +307,11 @@ def _parse_into_bronze(
 
 
 def replay(
-    lake: Lake, *, workers: int | Literal["auto"] = 0, analytics: AnalyticsSettings | None = None
+    lake: Lake,
+    *,
+    workers: int | Literal["auto"] = 0,
+    analytics: AnalyticsSettings | None = None,
+    engine: Engine | None = None,
 ) -> ReplayResult:
     """Drop bronze, silver and gold, then rebuild them from raw (in fetch order).
 
@@ -319,6 +324,7 @@ def replay(
     caller's ``__main__``: only opt in from a script guarded by ``if __name__ == "__main__":``
     (an unguarded one would run again in every worker), which is why it is not the default.
     ``analytics``: what the analytics tables compute (``settings.analytics``; None: the defaults).
+    ``engine``: where silver and gold are recomputed (None: DuckDB, in this process).
 
     Raises:
         LakeError: a raw file listed in the manifest is missing or unreadable.
@@ -337,9 +343,9 @@ def replay(
         _parse_into_bronze(lake, parsed_tasks, _files_per_commit(len(files)), result)
     del files
     result.gated_runs = _gated_runs(lake)
-    report = rebuild_all(lake, exclude_runs=result.gated_runs)
+    report = rebuild_all(lake, exclude_runs=result.gated_runs, engine=engine)
     result.rows = dict(report.rows)
     result.rows.update({f"filtered.{name}": n for name, n in report.filtered.items()})
-    result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings()))
+    result.rows.update(refresh_analytics(lake, full=True, config=analytics or AnalyticsSettings(), engine=engine))
     result.seconds = time.perf_counter() - started
     return result

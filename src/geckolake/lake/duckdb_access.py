@@ -30,11 +30,14 @@ def new_duckdb() -> duckdb.DuckDBPyConnection:
 
 # UTC calendar helpers on epoch microseconds: DuckDB's TIMESTAMPTZ functions (CAST AS DATE,
 # date_trunc, strftime) go through ICU and cost ~10x more per row. Data here is after 1970.
+# ordered_avg adds the values in t order, so the sum does not depend on thread scheduling. The SQL
+# models call these; transform/dialect.py says what each is on Spark.
 _MACROS = """
 CREATE OR REPLACE MACRO utc_date(t) AS DATE '1970-01-01' + CAST(epoch_us(t) // 86400000000 AS INTEGER);
 CREATE OR REPLACE MACRO utc_month(t) AS strftime(utc_date(t), '%Y-%m');
 CREATE OR REPLACE MACRO is_utc_midnight(t) AS epoch_us(t) % 86400000000 = 0;
 CREATE OR REPLACE MACRO utc_hour_floor(t) AS make_timestamp(epoch_us(t) - epoch_us(t) % 3600000000);
+CREATE OR REPLACE MACRO ordered_avg(x, t) AS list_avg(list(x ORDER BY t));
 """
 
 

@@ -22,6 +22,7 @@ from geckolake.lake.write import conform
 from geckolake.transform.merge import SILVER_INPUTS, merge_silver
 from geckolake.transform.models import load_sql
 from geckolake.transform.recovery import log_merged, unmerged_bronze
+from geckolake.transform.registry import models
 from geckolake.transform.report import TransformReport
 from geckolake.transform.returns import daily_returns, with_null_returns
 
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GOLD_MODELS: tuple[str, ...] = ("coin_aggregates", "coin_daily")
+# Gold models a batch recomputes: each feeds its own table (coin_daily_returns is a step of coin_daily).
+GOLD_MODELS: tuple[str, ...] = tuple(
+    m.stem for m in models().values() if m.layer == "gold" and m.merge == "recompute" and m.table == m.name
+)
 
 
 def apply_batch(lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table | None) -> TransformReport:

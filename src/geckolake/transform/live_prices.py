@@ -1,5 +1,8 @@
 """``silver.live_prices`` from ``bronze.simple_price``: the prices poll's merge and its rebuild.
 
+The rows come from the model ``transform/silver/live_prices.sql``; one per key is kept by the same
+dedup as every silver merge (:func:`geckolake.transform.merge.dedup`).
+
 Key ``(coin_id, vs_currency, last_updated_at)``: every distinct price point CoinGecko published is
 kept, and per key the latest fetch wins. A merge takes every bronze row fetched at or after the
 newest fetch silver already holds, so a poll killed between its bronze and silver commits is
@@ -23,6 +26,9 @@ import pyarrow.compute as pc
 from geckolake.lake.catalog import isin
 from geckolake.lake.duckdb_access import new_duckdb
 from geckolake.lake.sql import quote_literal
+from geckolake.lake.write import conform
+from geckolake.transform.merge import dedup
+from geckolake.transform.registry import model
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,8 +43,6 @@ KEY = ("coin_id", "vs_currency", "last_updated_at")
 _RECENT_DAYS = 2
 
 _KEYED = "coin_id IS NOT NULL AND vs_currency IS NOT NULL AND last_updated_at IS NOT NULL"
-_ORDER = "_fetched_at DESC NULLS LAST, _raw_sha256 DESC NULLS LAST, _raw_path DESC NULLS LAST, price DESC NULLS LAST"
-_DEDUP = f"QUALIFY row_number() OVER (PARTITION BY {', '.join(KEY)} ORDER BY {_ORDER}) = 1"
 
 
 def _newest_merged_fetch(lake: Lake) -> datetime | None:
@@ -55,13 +59,11 @@ def _newest_merged_fetch(lake: Lake) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def _select(source: str, where: str = "") -> str:
+def _select(con: duckdb.DuckDBPyConnection, source: str, schema: pa.Schema, where: str = "") -> pa.Table:
     """Bronze rows of ``source`` as silver rows, one per key (the latest fetch wins)."""
-    return (
-        "SELECT coin_id, vs_currency, last_updated_at, price, market_cap, vol_24h, change_24h, "
-        f"utc_date(last_updated_at) AS date, _run_id, _fetched_at, _raw_sha256, _raw_path FROM {source} "
-        f"WHERE {_KEYED} {where} {_DEDUP}"
-    )
+    spec = model(SILVER)
+    rows = f"WITH bronze_simple_price AS (SELECT * FROM {source} WHERE TRUE {where}) {spec.sql}"
+    return dedup(con, rows, spec.key, schema)
 
 
 def _unkeyed(con: duckdb.DuckDBPyConnection, source: str, where: str = "") -> int:
@@ -82,6 +84,7 @@ def rebuild_live_prices(lake: Lake, report: TransformReport | None = None) -> in
     Returns the rows written; bronze rows without a key are counted in ``report.filtered``.
     """
     con = lake.connect_duckdb()
+    schema = lake.arrow_schema(SILVER)
     try:
         if report is not None:
             report.count_filtered(SILVER, _unkeyed(con, BRONZE))
@@ -99,7 +102,7 @@ def rebuild_live_prices(lake: Lake, report: TransformReport | None = None) -> in
             for m in months:
                 end = date(m.year + m.month // 12, m.month % 12 + 1, 1)
                 where = f"AND last_updated_at >= {_midnight(m)} AND last_updated_at < {_midnight(end)}"
-                part = con.sql(_select(BRONZE, where)).to_arrow_table()
+                part = _select(con, BRONZE, schema, where)
                 written += part.num_rows
                 yield part
 
@@ -127,14 +130,14 @@ def merge_live_prices(lake: Lake, report: TransformReport | None = None) -> int:
         if report is not None:
             newer = "" if since is None else f"AND _fetched_at > {quote_literal(since)}"
             report.count_filtered(SILVER, _unkeyed(con, "b", newer))
-        batch = con.sql(_select("b")).to_arrow_table()
+        batch = _select(con, "b", schema)
         if not batch.num_rows:
             return 0
         days = pc.unique(batch["date"]).to_pylist()
         existing = lake.read(SILVER, isin("date", days))
-        con.register("n", lake.conform(SILVER, batch))
-        con.register("e", existing)
-        merged = con.sql(f"SELECT * FROM (SELECT * FROM n UNION ALL BY NAME SELECT * FROM e) {_DEDUP}").to_arrow_table()
+        con.register("n", batch)
+        con.register("e", conform(existing, schema))
+        merged = dedup(con, "SELECT * FROM n UNION ALL SELECT * FROM e", KEY, schema)
     finally:
         con.close()
     lake.overwrite_partitions(SILVER, merged.select(schema.names))

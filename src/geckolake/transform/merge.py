@@ -1,10 +1,12 @@
 """Silver merges: bronze relations registered in DuckDB → every silver table, one row per key.
 
-Partitioned silver tables merge the batch with the existing rows of the partitions it touches and
-overwrite only those; small keyed tables are merged and rewritten whole; ``coins`` and ``trending``
-merge through their own SQL (which reads the ``existing`` relation). Per key the latest fetch wins
-(``_fetched_at``, then ``_raw_sha256``, ``_raw_path``, then a hash of the row), so a merge is
-associative and commutative: batch by batch equals all at once.
+Which model merges how comes from the model headers (:mod:`geckolake.transform.registry`):
+``partitions`` models merge the batch with the existing rows of the partitions it touches and
+overwrite only those; ``whole`` models are merged and rewritten whole; ``model`` models (coins,
+trending) merge through their own SQL (which reads the ``existing`` relation). Per key the latest
+fetch wins (``_fetched_at``, then ``_raw_sha256``, ``_raw_path``, then the row's own values, see
+:func:`winner_order`), so a merge is associative and commutative: batch by batch equals all at once,
+and every engine picks the same winner.
 """
 
 from __future__ import annotations
@@ -20,24 +22,16 @@ from geckolake.lake.sql import quote_ident
 from geckolake.lake.tables import all_tables
 from geckolake.lake.write import conform
 from geckolake.transform.models import load_sql
+from geckolake.transform.registry import Model, batch_inputs, silver_models
 from geckolake.transform.report import TransformReport
 
 if TYPE_CHECKING:
     import duckdb
 
-# Bronze endpoints read by the silver models.
-SILVER_INPUTS: tuple[str, ...] = (
-    "coins_markets",
-    "market_chart",
-    "coins_list",
-    "global_market",
-    "categories",
-    "trending",
-)
-# Silver tables merged by key and partition: table -> model.
-PARTITIONED_SILVER: tuple[str, ...] = ("market_snapshots", "price_history", "sparkline_prices")
-# Small silver tables merged by key and rewritten whole.
-KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories", "category_members")
+# Bronze endpoints read by the silver models a run's batches feed (from their headers).
+SILVER_INPUTS: tuple[str, ...] = batch_inputs()
+# Lineage columns that order the candidates of one key, latest fetch first.
+_FETCH_ORDER: tuple[str, ...] = ("_fetched_at", "_raw_sha256", "_raw_path")
 # How many bronze units each silver model reads (a unit: a row; for sparklines, one price of a row's
 # sparkline) and how many of them its rule keeps. Every unit either becomes a candidate row (then
 # one per key survives the merge) or is left out by the rule stated in the model's header, and is
@@ -46,13 +40,14 @@ KEYED_SMALL_SILVER: tuple[str, ...] = ("global_market", "categories", "category_
 _UNITS: dict[str, str] = {
     "price_history": "SELECT count(*) FROM bronze_market_chart",
     "market_snapshots": "SELECT count(*) FROM bronze_coins_markets",
-    "sparkline_prices": "SELECT coalesce(sum(len(sparkline_7d)), 0) FROM bronze_coins_markets",
+    "sparkline_prices": "SELECT coalesce(sum(array_length(sparkline_7d)), 0) FROM bronze_coins_markets",
     "global_market": "SELECT count(*) FROM bronze_global_market",
     "categories": "SELECT count(*) FROM bronze_categories",
     # a category page's rows are its units (the ranking pages' rows are market_snapshots')
     "category_members": "SELECT count(*) FROM bronze_coins_markets WHERE category IS NOT NULL",
     "coins": "SELECT (SELECT count(*) FROM bronze_coins_markets) + (SELECT count(*) FROM bronze_coins_list)",
     "trending": "SELECT count(*) FROM bronze_trending",
+    "live_prices": "SELECT count(*) FROM bronze_simple_price",
 }
 _KEPT: dict[str, str] = {
     "coins": (
@@ -66,13 +61,18 @@ _KEPT: dict[str, str] = {
 }
 
 
+def filtered_sql(model: str) -> tuple[str, str]:
+    """Two counting queries for silver ``model``: its bronze units, and the ones its rule keeps."""
+    return _UNITS[model], _KEPT.get(model) or f"SELECT count(*) FROM ({load_sql('silver', model)})"
+
+
 def count_filtered(con: duckdb.DuckDBPyConnection, model: str, kept: int | None = None) -> int:
     """Bronze units of silver ``model`` that its rule leaves out (``kept``: its candidate rows, when
     the caller counted them already)."""
-    total = (con.execute(_UNITS[model]).fetchone() or (0,))[0]
+    units, kept_sql = filtered_sql(model)
+    total = (con.execute(units).fetchone() or (0,))[0]
     if kept is None:
-        sql = _KEPT.get(model) or f"SELECT count(*) FROM ({load_sql('silver', model)})"
-        kept = (con.execute(sql).fetchone() or (0,))[0]
+        kept = (con.execute(kept_sql).fetchone() or (0,))[0]
     return int(total) - int(kept)
 
 
@@ -91,13 +91,14 @@ def merge_silver(
     """
     defs = all_tables()
     out: dict[str, pa.Table] = {}
-    for model in PARTITIONED_SILVER + KEYED_SMALL_SILVER:
+    for spec in silver_models("partitions") + silver_models("whole"):
+        model = spec.stem
         if model in skip:
             continue
-        name = f"silver.{model}"
+        name = spec.table
         tdef = defs[name]
         schema = lake.arrow_schema(name)
-        batch = dedup(con, load_sql("silver", model), tdef.key, schema)
+        batch = dedup(con, spec.sql, tdef.key, schema)
         report.rows[name] = batch.num_rows
         report.count_filtered(name, count_filtered(con, model))
         out[model] = batch
@@ -116,31 +117,65 @@ def merge_silver(
             merged = _dedup_union(con, batch, lake.read(name), tdef.key, schema)
             lake.replace(name, merged)
         report.rewritten[name] = merged.num_rows
-    for model in ("coins", "trending"):
-        name = f"silver.{model}"
-        report.count_filtered(name, count_filtered(con, model))
+    for spec in silver_models("model"):
+        name = spec.table
+        report.count_filtered(name, count_filtered(con, spec.stem))
         schema = lake.arrow_schema(name)
         existing = lake.read(name) if incremental else schema.empty_table()
         con.register("existing", existing)
         before = existing.num_rows
-        merged = con.sql(load_sql("silver", model)).to_arrow_table()
+        merged = con.sql(spec.sql).to_arrow_table()
         con.unregister("existing")
-        if not incremental or _has_rows(con, model):
+        if not incremental or _has_rows(con, spec):
             lake.replace(name, merged)
             report.rewritten[name] = merged.num_rows
         report.rows[name] = merged.num_rows - before if incremental else merged.num_rows
     return out
 
 
-def _has_rows(con: duckdb.DuckDBPyConnection, model: str) -> bool:
-    sources = ("bronze_coins_markets", "bronze_coins_list") if model == "coins" else ("bronze_trending",)
+def _has_rows(con: duckdb.DuckDBPyConnection, spec: Model) -> bool:
+    """Whether the batch holds any bronze row ``spec`` reads (else its table need not be rewritten)."""
+    sources = [f"bronze_{e}" for e in spec.bronze_inputs]
     return any((con.execute(f"SELECT count(*) FROM {s}").fetchone() or (0,))[0] > 0 for s in sources)
 
 
-def _order_clause(alias: str) -> str:
+def _orderable(typ: pa.DataType) -> bool:
+    """Whether every engine can sort values of ``typ`` (Spark cannot sort maps)."""
+    if pa.types.is_map(typ):
+        return False
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return _orderable(typ.value_type)
+    if pa.types.is_struct(typ):
+        return all(_orderable(typ.field(i).type) for i in range(typ.num_fields))
+    return True
+
+
+def winner_order(key: tuple[str, ...], schema: pa.Schema) -> tuple[str, ...]:
+    """The columns that order one key's candidates, each descending with nulls last: the latest
+    fetch first (``_fetched_at``, ``_raw_sha256``, ``_raw_path``), then the row's own values.
+
+    Rows of one raw file with one key (a body repeating a point) differ only in their values, so
+    ending on the values themselves picks the same winner on every engine, where a row hash would
+    be engine-specific. Maps are left out (Spark cannot sort them); no rows differ only in a map.
+    """
+    own = [f.name for f in schema if f.name not in key and f.name not in _FETCH_ORDER and not f.name.startswith("_")]
+    last = ("_run_id",) if "_run_id" in schema.names else ()
+    return _FETCH_ORDER + tuple(n for n in own if _orderable(schema.field(n).type)) + last
+
+
+def _order_clause(alias: str, key: tuple[str, ...], schema: pa.Schema) -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quote_ident(c)} DESC NULLS LAST" for c in winner_order(key, schema))
+
+
+def dedup_portable(select_sql: str, key: tuple[str, ...], schema: pa.Schema) -> str:
+    """SQL giving the rows of ``select_sql``, one per ``key``, the same winners as :func:`dedup`, in
+    the constructs every engine has (a window and a filter; no QUALIFY, no hash)."""
+    columns = ", ".join(quote_ident(n) for n in schema.names)
     return (
-        f"{alias}._fetched_at DESC NULLS LAST, {alias}._raw_sha256 DESC NULLS LAST, "
-        f"{alias}._raw_path DESC NULLS LAST, hash({alias}) DESC"
+        f"SELECT {columns} FROM (SELECT c.*, row_number() OVER (PARTITION BY {_partition_clause('c', key)} "
+        f"ORDER BY {_order_clause('c', key, schema)}) AS dedup_pick FROM ({select_sql}) AS c) AS w "
+        "WHERE dedup_pick = 1"
     )
 
 
@@ -156,13 +191,14 @@ def dedup(
     *,
     encoded: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """Rows of ``select_sql``, one per ``key``: the latest fetch wins.
+    """Rows of ``select_sql``, one per ``key``: the latest fetch wins (:func:`winner_order`).
 
-    Most keys occur once: those rows pass through a hash anti-join, and only the repeated keys go
-    through the sorting window (same winners as a window over all rows, a third less time).
-    Repeats are found on one 64-bit hash of the key rather than on the key's columns (grouping on
-    one integer costs half as much as on strings): a collision only sends rows with distinct keys
-    through the window too, which partitions by the key itself, so the winners are the same.
+    DuckDB's fast form of :func:`dedup_portable` (same winners). Most keys occur once: those rows
+    pass through a hash anti-join, and only the repeated keys go through the sorting window (same
+    winners as a window over all rows, a third less time). Repeats are found on one 64-bit hash of
+    the key rather than on the key's columns (grouping on one integer costs half as much as on
+    strings): a collision only sends rows with distinct keys through the window too, which
+    partitions by the key itself, so the winners are the same.
 
     ``encoded`` maps columns to DuckDB ENUM types holding all their values: those come out
     dictionary-encoded and the rows are not cast to ``schema`` (the caller's writer does it).
@@ -171,12 +207,12 @@ def dedup(
     source, candidates = select_sql, "c"
     if encoded:
         # Cast right on the scan, where DuckDB casts each distinct value once; the window orders
-        # (and hashes rows) on the strings, as without encoding, so the winners are the same.
+        # on the strings, as without encoding, so the winners are the same.
         source = f"SELECT * REPLACE ({_casts('', encoded)}) FROM ({select_sql})"
         candidates = f"(SELECT c.* REPLACE ({_casts('c.', dict.fromkeys(encoded, 'VARCHAR'))}) FROM c)"
     winners = (
         f"SELECT c.* FROM {candidates} c SEMI JOIN repeated r ON {key_hash} = r.h QUALIFY row_number() OVER "
-        f"(PARTITION BY {_partition_clause('c', key)} ORDER BY {_order_clause('c')}) = 1"
+        f"(PARTITION BY {_partition_clause('c', key)} ORDER BY {_order_clause('c', key, schema)}) = 1"
     )
     if encoded:
         winners = f"SELECT * REPLACE ({_casts('', encoded)}) FROM ({winners})"

@@ -1,7 +1,9 @@
 """Bronze → silver → gold: incremental per batch (``apply_batch``) or from scratch (``rebuild_all``).
 
-Both run the same SQL models (``transform/silver``, ``transform/gold``) in DuckDB over Arrow and
-commit through PyIceberg, one commit per table written:
+Both run the same SQL models (``transform/silver``, ``transform/gold``; what each declares is read
+from its header by ``registry``) in DuckDB over Arrow and commit through PyIceberg, one commit per
+table written. A rebuild may also run on Spark (``engine``: the same model files, transpiled by
+``dialect``), committing through the same writer:
 
 * bronze tables are appended;
 * partitioned silver tables (by ``month`` or ``date``) merge the batch with the existing rows of
@@ -24,13 +26,29 @@ This module is the public entry; the work is done in:
 ``recovery``        ``ops.transform_log``: bronze left unmerged by an interrupted run
 ``live_prices``     ``silver.live_prices``, merged by the prices poll rather than by a run's batches
 ``report``          ``TransformReport``
+``registry``        the models and their headers (grain, key, partition, inputs, merge)
+``dialect``         the models' SQL transpiled to Spark (SQLGlot plus our function mappings)
+``engine``          the engines (``duckdb``, ``spark``) and their factory ``open_engine``
+``spark_engine``    ``rebuild_all`` on Spark
 ==================  ===============================================================================
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from geckolake.lake.catalog import Lake
+from geckolake.transform.engine import DuckDBEngine, Engine, open_engine
 from geckolake.transform.incremental import apply_batch
-from geckolake.transform.rebuild import rebuild_all
 from geckolake.transform.report import TransformReport
 
-__all__ = ["TransformReport", "apply_batch", "rebuild_all"]
+__all__ = ["Engine", "TransformReport", "apply_batch", "open_engine", "rebuild_all"]
+
+
+def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = (), engine: Engine | None = None) -> TransformReport:
+    """Recompute silver and gold from all of bronze on ``engine`` (None: DuckDB, in this process).
+
+    Raises:
+        LakeError: a table is missing or data does not fit its schema.
+    """
+    return (engine or DuckDBEngine()).rebuild_all(lake, exclude_runs=exclude_runs)

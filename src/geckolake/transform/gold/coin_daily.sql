@@ -1,10 +1,12 @@
--- model: gold.coin_daily (daily OHLC + volume and market cap)
--- grain: one row per coin, currency and UTC day D with at least one observation in [D, D+1)
+-- model: gold.coin_daily
+-- grain: one row per coin, currency and UTC day with at least one observation
 -- key: coin_id, vs_currency, date
--- partition: month ('YYYY-MM' of date)
--- inputs: prices (silver.price_history rows), snapshots (silver.market_snapshots rows): whole days.
---         A day's close needs the next day's rows: the runner passes them and keeps only the days
---         it asked for (incremental), or passes everything (rebuild).
+-- partition: month
+-- inputs: prices, snapshots
+-- merge: recompute
+-- Daily OHLC + volume and market cap. prices: silver.price_history rows; snapshots:
+-- silver.market_snapshots rows; whole days. A day's close needs the next day's rows: the runner
+-- passes them and keeps only the days it asked for (incremental), or passes everything (rebuild).
 -- Rule:
 --   observations of D = every price_history point (any granularity) and every market snapshot with
 --     time in [D 00:00, D+1 00:00), plus the 'daily' point at exactly D+1 00:00 UTC when it exists

@@ -1,10 +1,13 @@
--- model: gold.coin_daily, second step (returns and quality)
--- grain: one row per row of `daily`
+-- model: gold.coin_daily_returns
+-- table: gold.coin_daily
+-- grain: one row per coin, currency and UTC day with at least one observation
 -- key: coin_id, vs_currency, date
--- partition: month ('YYYY-MM' of date)
--- inputs: daily (coin_daily rows from coin_daily.sql, or existing ones, to complete),
---         closes (coin_id, vs_currency, date, close of every row the previous days may be found in;
---         it may include `daily` itself)
+-- partition: month
+-- inputs: daily, closes
+-- merge: recompute
+-- gold.coin_daily, second step (returns and quality), one row per row of `daily`.
+-- daily: coin_daily rows from coin_daily.sql, or existing ones, to complete; closes: coin_id,
+-- vs_currency, date, close of every row the previous days may be found in (it may include `daily`).
 -- Rule (p = the row of the same coin and currency at date - 1, when there is one):
 --   return_1d = close / p.close - 1, null when p is missing or p.close <= 0;
 --   log_return_1d = ln(close / p.close), null when p is missing or either close <= 0

@@ -1,8 +1,10 @@
--- model: silver.categories (stage; merged latest-fetch-wins by key, small table rewritten whole)
--- grain: one row per category per UTC day
--- key: category_id, snapshot_date (UTC date of CoinGecko's updated_at, or of the fetch when absent)
+-- model: silver.categories
+-- grain: one row per category per UTC day (latest fetch of the day wins)
+-- key: category_id, snapshot_date
 -- partition: none
--- input: bronze_categories
+-- inputs: bronze_categories
+-- merge: whole
+-- snapshot_date: UTC date of CoinGecko's updated_at, or of the fetch when absent.
 SELECT
     category_id,
     utc_date(coalesce(updated_at, _fetched_at)) AS snapshot_date,

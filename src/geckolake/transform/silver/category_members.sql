@@ -1,9 +1,11 @@
--- model: silver.category_members (stage; merged latest-fetch-wins by key, small table rewritten whole)
+-- model: silver.category_members
 -- grain: one row per category, member coin and UTC day of a /coins/markets?category= fetch
--- key: category_id, coin_id, snapshot_date (UTC date of the page's latest last_updated, CoinGecko's
---      own time like silver.categories' date; of the fetch when the page has none)
+-- key: category_id, coin_id, snapshot_date
 -- partition: none
--- input: bronze_coins_markets (only rows of a category's page: category set)
+-- inputs: bronze_coins_markets
+-- merge: whole
+-- Only rows of a category's page (category set). snapshot_date: UTC date of the page's latest
+-- last_updated, CoinGecko's own time like silver.categories' date; of the fetch when the page has none.
 -- rank_in_category = (page - 1) * 250 + position + 1: the member's place by market cap within the
 -- category (pages of 250, the planner's page size).
 SELECT

@@ -1,8 +1,9 @@
--- model: silver.global_market (stage; merged latest-fetch-wins by key, small table rewritten whole)
--- grain: one row per /global snapshot
--- key: updated_at (CoinGecko's own time of the figures)
+-- model: silver.global_market
+-- grain: one row per /global snapshot (CoinGecko's updated_at)
+-- key: updated_at
 -- partition: none
--- input: bronze_global_market
+-- inputs: bronze_global_market
+-- merge: whole
 SELECT
     updated_at,
     active_cryptocurrencies,

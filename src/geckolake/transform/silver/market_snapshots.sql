@@ -1,8 +1,10 @@
--- model: silver.market_snapshots (stage: bronze rows -> silver candidates; merged latest-fetch-wins by key)
--- grain: one row per distinct CoinGecko market snapshot
--- key: coin_id, vs_currency, snapshot_ts   (snapshot_ts = CoinGecko's last_updated, not the fetch time)
--- partition: date (UTC date of snapshot_ts)
--- input: bronze_coins_markets
+-- model: silver.market_snapshots
+-- grain: one row per distinct CoinGecko market snapshot (coin, currency, last_updated)
+-- key: coin_id, vs_currency, snapshot_ts
+-- partition: date
+-- inputs: bronze_coins_markets
+-- merge: partitions
+-- snapshot_ts = CoinGecko's last_updated, not the fetch time; date = its UTC date.
 -- Rows without last_updated have no snapshot time: the parser quarantines them (any left are
 -- counted as filtered, merge.count_filtered). Rows of a category's page (category set) are
 -- membership, not the ranking: they go to silver.category_members and are counted as filtered here.

@@ -1,8 +1,10 @@
--- model: silver.price_history (stage: bronze rows -> silver candidates; merged latest-fetch-wins by key)
--- grain: one row per /market_chart point
+-- model: silver.price_history
+-- grain: one row per market_chart point (coin, currency, time, granularity)
 -- key: coin_id, vs_currency, ts, granularity
--- partition: month ('YYYY-MM' of ts)
--- input: bronze_market_chart
+-- partition: month
+-- inputs: bronze_market_chart
+-- merge: partitions
+-- month = 'YYYY-MM' of ts.
 -- Daily bodies end with CoinGecko's live "now" point, which is not aligned to 00:00 UTC: it is a
 -- live price (already captured by market snapshots), not a daily point, so granularity 'daily'
 -- keeps only points at exactly 00:00 UTC. Hourly and 5-minute points are all kept.

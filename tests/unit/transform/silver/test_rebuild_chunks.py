@@ -43,11 +43,9 @@ def test_coin_ranges_cover_every_id_once() -> None:
     assert "coin_id >= 'it''s'" in _Chunk(("2026-01",), "it's", None).coin_filter("coin_id")
 
 
-def _window_dedup(con: object, key: tuple[str, ...]) -> list[tuple[object, ...]]:
-    sql = (
-        f"SELECT c.* FROM rows c QUALIFY row_number() OVER (PARTITION BY {merge._partition_clause('c', key)} "
-        f"ORDER BY {merge._order_clause('c')}) = 1"
-    )
+def _window_dedup(con: object, key: tuple[str, ...], schema: pa.Schema) -> list[tuple[object, ...]]:
+    # the portable form (one window over all rows, what Spark runs) is the reference
+    sql = merge.dedup_portable("SELECT * FROM rows", key, schema)
     return sorted(con.sql(sql).fetchall(), key=repr)  # type: ignore[attr-defined]
 
 
@@ -91,7 +89,7 @@ def test_two_phase_dedup_keeps_the_same_rows_as_one_window(seed: int, distinct_k
         assert pa.types.is_dictionary(got.schema.field("_raw_path").type)
         got = conform(got, schema)
     assert sorted(got.to_pylist(), key=repr) == sorted(
-        (dict(zip(schema.names, r, strict=True)) for r in _window_dedup(con, key)), key=repr
+        (dict(zip(schema.names, r, strict=True)) for r in _window_dedup(con, key, schema)), key=repr
     )
     assert got.num_rows == len({(r["k1"], r["k2"]) for r in data.to_pylist()})
 
