@@ -266,8 +266,8 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
     # Forecast ∥ Check, as the state machine runs them: only the forecast takes the writer lock.
     with ThreadPoolExecutor(2) as pool:
         both = ("forecast", "check")
-        procs = dict(zip(both, pool.map(lambda job: _glue_job(stack, job), both), strict=True))
-    for job, proc in procs.items():
+        parallel = dict(zip(both, pool.map(lambda job: _glue_job(stack, job), both), strict=True))
+    for job, proc in parallel.items():
         assert proc.returncode == 0, f"{job}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     lake = stack.out["lake_uri"]
     objects = stack.client("s3").list_objects_v2(Bucket=stack.out["lake_bucket"])["Contents"]
@@ -277,8 +277,8 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
     assert glue_tables and all(t["Parameters"]["table_type"] == "ICEBERG" for t in glue_tables)
 
     assert stack.local_run is not None
-    local, procs = stack.local_run.result(timeout=300)
-    for proc in procs:
+    local, local_procs = stack.local_run.result(timeout=300)
+    for proc in local_procs:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     with pytest.MonkeyPatch.context() as mp:
         for k, v in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": stack.url}.items():
@@ -287,7 +287,7 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
         local_hashes = lake_hashes(local)
         differing = sorted(t for t in cloud.keys() | local_hashes.keys() if cloud.get(t) != local_hashes.get(t))
         detail = {t: _row_difference(lake, local, t) for t in differing}
-    logs = {job: proc.stdout[-1500:] + proc.stderr[-1500:] for job, proc in procs.items()}
+    logs = {job: proc.stdout[-1500:] + proc.stderr[-1500:] for job, proc in parallel.items()}
     assert not differing, f"silver/gold differ from the local run's: {detail}\n{logs}"
 
 
