@@ -3,6 +3,8 @@
 Raw market_chart bodies (90 days of hourly points per coin, CoinGecko's shape) are landed with the
 real raw store and manifest; then `replay` runs in a fresh child process, timed, with its peak RSS.
 Sizes: BENCH_REPLAY_POINTS (comma-separated, default "1000000,5000000,10000000", the issue's three sizes).
+Engines: BENCH_REPLAY_ENGINES (comma-separated, default "duckdb"; "duckdb,spark" adds the Spark engine on
+local[2], which needs Java): each size is replayed by each engine on the same landed raw files.
 Reported: points/s end to end (with and without the analytics refresh) and per stage (raw -> bronze;
 bronze -> silver -> gold), seconds per stage (analytics included), peak RSS overall and per stage.
 """
@@ -68,8 +70,10 @@ def timed(name, fn):
     return wrapper
 runner.rebuild_all = timed("rebuild", runner.rebuild_all)
 refresh.refresh_analytics = timed("analytics", refresh.refresh_analytics)
+from geckolake.transform.engine import open_engine
 lake = open_lake(__import__('pathlib').Path(sys.argv[1]))
-t = time.perf_counter(); r = replay(lake, workers="auto"); dt = time.perf_counter() - t
+with open_engine(sys.argv[2], master="local[2]") as engine:  # a Spark session starts before the clock
+    t = time.perf_counter(); r = replay(lake, workers="auto", engine=engine); dt = time.perf_counter() - t
 print(json.dumps({"seconds": dt, "rebuild_seconds": stage["rebuild"], "analytics_seconds": stage.get("analytics", 0.0),
                   "bronze_peak_rss_mb": stage["rebuild_peak_before_mb"],
                   "bronze_tree_peak_rss_mb": stage["rebuild_tree_before_mb"],
@@ -122,25 +126,30 @@ def land(lake_path: Path, points: int) -> int:
 
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_REPLAY_POINTS", "1000000,5000000,10000000").split(",")]
+    engines = os.environ.get("BENCH_REPLAY_ENGINES", "duckdb").split(",")
     for target in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             lake_path = Path(tmp) / "lake"
             points = land(lake_path, target)
-            log(f"landed {points:,} points; replaying")
-            # Bytecode cache on and warm, as after any install (see bench.common.child_env).
-            subprocess.run([sys.executable, "-c", WARM], env=child_env(), check=True)
-            proc = subprocess.run(
-                [sys.executable, "-c", CHILD, str(lake_path)], capture_output=True, text=True, env=child_env()
-            )
-            if proc.returncode != 0:
-                log(proc.stderr)
-                raise SystemExit(1)
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            report(points, r)
+            for engine in engines:
+                log(f"landed {points:,} points; replaying on {engine}")
+                # Bytecode cache on and warm, as after any install (see bench.common.child_env).
+                subprocess.run([sys.executable, "-c", WARM], env=child_env(), check=True)
+                proc = subprocess.run(
+                    [sys.executable, "-c", CHILD, str(lake_path), engine],
+                    capture_output=True,
+                    text=True,
+                    env=child_env(),
+                )
+                if proc.returncode != 0:
+                    log(proc.stderr)
+                    raise SystemExit(1)
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                report(points, r, engine)
 
 
-def report(points: int, r: dict[str, float]) -> None:
-    params = {"points": points, "bodies": r["files"], "points_per_body": POINTS_PER_BODY}
+def report(points: int, r: dict[str, float], engine: str = "duckdb") -> None:
+    params = {"points": points, "bodies": r["files"], "points_per_body": POINTS_PER_BODY, "engine": engine}
     seconds = {
         "end_to_end": r["seconds"],
         "end_to_end_without_analytics": r["seconds"] - r["analytics_seconds"],
@@ -149,7 +158,7 @@ def report(points: int, r: dict[str, float]) -> None:
         "analytics": r["analytics_seconds"],
     }
     log(
-        f"replay {r['seconds']:.1f}s (raw->bronze {seconds['raw_to_bronze']:.1f}s, bronze->gold "
+        f"[{engine}] replay {r['seconds']:.1f}s (raw->bronze {seconds['raw_to_bronze']:.1f}s, bronze->gold "
         f"{r['rebuild_seconds']:.1f}s, analytics {r['analytics_seconds']:.1f}s), peak {r['peak_rss_mb']:.0f} MiB "
         f"(by end of bronze {r['bronze_peak_rss_mb']:.0f}, of rebuild {r['rebuild_peak_rss_mb']:.0f}); with parse "
         f"workers {r.get('tree_peak_rss_mb', 0):.0f} MiB (bronze stage {r.get('bronze_tree_peak_rss_mb', 0):.0f}, "

@@ -67,17 +67,30 @@ def open_engine(
     Raises:
         ConfigError: an unknown engine; PySpark missing; Java cannot be started.
     """
-    from geckolake.errors import ConfigError
+    from geckolake.errors import ConfigError, TerminalError
 
     if name == "duckdb":
         yield DuckDBEngine()
     elif name == "spark":
-        if spark is not None:
-            yield SparkEngine(spark)
-            return
+        from py4j.protocol import Py4JError
+        from pyspark.errors.exceptions.captured import CapturedException
+
         from geckolake.transform.spark_engine import local_session
 
-        with local_session(master) as session:
-            yield SparkEngine(session)
+        try:
+            if spark is not None:
+                yield SparkEngine(spark)
+                return
+            with local_session(master) as session:
+                yield SparkEngine(session)
+        # A failed Spark job arrives as a Java trace: a captured Java exception, or, when the driver JVM
+        # died (java.lang.OutOfMemoryError), a Py4J connection error.
+        except (Py4JError, CapturedException, ConnectionError) as e:
+            first = next((line for line in str(e).splitlines() if "Error" in line or "Exception" in line), str(e))
+            raise TerminalError(
+                f"the Spark engine failed: {first.strip()[:300]}",
+                hint="give the driver more memory (SPARK_DRIVER_MEMORY, default 4g locally) or use --engine duckdb; "
+                "then run the command again (what it had not committed is rebuilt)",
+            ) from e
     else:
         raise ConfigError(f"unknown engine {name!r}", hint=f"use one of {', '.join(ENGINES)}")

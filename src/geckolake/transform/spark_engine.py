@@ -59,6 +59,9 @@ LOCAL_CONF: dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
+    # Local mode runs everything in the driver JVM; Spark's default 1 GB heap ran out at a 10M-point
+    # replay (java.lang.OutOfMemoryError in the bench). SPARK_DRIVER_MEMORY still overrides it.
+    "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "4g"),
 }
 
 

@@ -174,3 +174,15 @@ def test_without_java_the_spark_replay_fails_in_one_line_and_leaves_the_lake(cli
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: Spark could not start") and last.endswith("Spark needs Java 17 on PATH or JAVA_HOME")
     assert tree_fingerprint(lake / "warehouse") == before
+
+
+def test_a_failing_spark_job_is_one_clear_error(spark: SparkSession) -> None:
+    from geckolake.errors import TerminalError
+    from geckolake.transform.engine import open_engine
+
+    with (
+        pytest.raises(TerminalError, match="the Spark engine failed: .*boom") as info,
+        open_engine("spark", spark=spark),
+    ):
+        spark.sql("SELECT raise_error('boom')").collect()
+    assert "SPARK_DRIVER_MEMORY" in str(info.value.hint)
