@@ -181,7 +181,7 @@ def test_a_failing_spark_job_is_one_clear_error(spark: SparkSession) -> None:
     from geckolake.transform.engine import open_engine
 
     with (
-        pytest.raises(TerminalError, match="the Spark engine failed: .*boom") as info,
+        pytest.raises(TerminalError, match=r"the Spark engine failed: .*boom") as info,
         open_engine("spark", spark=spark),
     ):
         spark.sql("SELECT raise_error('boom')").collect()
