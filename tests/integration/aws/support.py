@@ -134,13 +134,20 @@ def moto_server(execute_state_machines: bool = True) -> Iterator[str]:
         )
         urllib.request.urlopen(req, timeout=10).read()
 
+    def reset() -> None:
+        # moto keeps its state per process, not per server: start and end empty, so modules sharing a
+        # pytest worker never see each other's resources (tests/servers.py does the same).
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).read()
+
     try:
+        reset()
         if execute_state_machines:
             configure(True)
         yield url
     finally:
         if execute_state_machines:
-            configure(False)  # moto's config is process-wide: leave it as found for later tests
+            configure(False)  # moto's config is process-wide too: leave it as found
+        reset()
         server.stop()
         if previous is None:
             os.environ.pop("MOTO_PORT", None)
