@@ -228,7 +228,7 @@ def _glue_job(stack: Stack, job: str, **extra_env: str) -> subprocess.CompletedP
     glue_name = stack.out["glue_jobs"][job]
     definition = stack.client("glue").get_job(JobName=glue_name)["Job"]
     bucket, key = definition["Command"]["ScriptLocation"].removeprefix("s3://").split("/", 1)
-    script = stack.tmp / "glue_entry.py"
+    script = stack.tmp / f"glue_entry-{job}.py"  # one per job: forecast and check run at once
     script.write_bytes(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     argv = ["--JOB_ID", "j_emulated", "--JOB_RUN_ID", "jr_emulated", "--JOB_NAME", glue_name]
     for name, value in definition["DefaultArguments"].items():
@@ -269,6 +269,7 @@ def test_the_deployed_jobs_run_the_pipeline_into_the_cloud_lake_like_a_local_run
         parallel = dict(zip(both, pool.map(lambda job: _glue_job(stack, job), both), strict=True))
     for job, proc in parallel.items():
         assert proc.returncode == 0, f"{job}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        assert f"geckolake.deploy.entry: {job}: " in proc.stdout, f"{job} logged no outcome:\n{proc.stdout[-3000:]}"
     lake = stack.out["lake_uri"]
     objects = stack.client("s3").list_objects_v2(Bucket=stack.out["lake_bucket"])["Contents"]
     head = stack.client("s3").head_object(Bucket=stack.out["lake_bucket"], Key=objects[0]["Key"])
