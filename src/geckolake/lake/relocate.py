@@ -23,7 +23,7 @@ import contextlib
 import logging
 import shutil
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -59,10 +59,13 @@ def _moved(location: str, old: str, new: str) -> str:
 
 @dataclass(frozen=True)
 class Relocated:
-    """What :func:`relocate` did: the folder the catalog pointed at, and rows per table."""
+    """What :func:`relocate` did: the folder the catalog pointed at, rows per table, and each old table's
+    current snapshot id and properties (bookkeeping that names snapshot ids is carried over from them)."""
 
     origin: str
     rows: dict[str, int]
+    old_snapshots: dict[str, int | None] = field(default_factory=dict)
+    old_properties: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def origin_of(root: Path) -> str | None:
@@ -108,11 +111,14 @@ def relocate(root: Path) -> Relocated:
     origin = _origin_from(tables)
     lake = open_lake(root, relocating=True)
     rows: dict[str, int] = {}
+    old_snapshots: dict[str, int | None] = {}
+    old_properties: dict[str, dict[str, str]] = {}
     for name, metadata in tables.items():
         if name not in lake.defs:
             log.warning("not relocated: %s is not a geckolake table", name)
             continue
         rows[name] = 0
+        old_snapshots[name], old_properties[name] = _old_state(metadata, origin, aside)
 
         def parts(name: str = name, metadata: str = metadata) -> Iterator[pa.Table]:
             for part in _current_content(metadata, origin, aside):
@@ -121,7 +127,17 @@ def relocate(root: Path) -> Relocated:
 
         lake.replace(name, parts())
     shutil.rmtree(aside)
-    return Relocated(unquote(origin.removeprefix("file://")), rows)
+    return Relocated(unquote(origin.removeprefix("file://")), rows, old_snapshots, old_properties)
+
+
+def _old_state(metadata: str, origin: str, aside: Path) -> tuple[int | None, dict[str, str]]:
+    """The set-aside table's current snapshot id and properties, from its metadata JSON."""
+    import json
+
+    path = _moved(metadata, f"{origin}/{WAREHOUSE}", (aside / WAREHOUSE).as_uri())
+    data = json.loads(Path(unquote(path.removeprefix("file://"))).read_text())
+    current = data.get("current-snapshot-id")
+    return (None if current in (None, -1) else int(current)), dict(data.get("properties") or {})
 
 
 def _old_tables(catalog: Path) -> dict[str, str]:
