@@ -20,6 +20,7 @@ table. That is why this is a command the user runs, not something done silently 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import sqlite3
@@ -132,8 +133,6 @@ def relocate(root: Path) -> Relocated:
 
 def _old_state(metadata: str, origin: str, aside: Path) -> tuple[int | None, dict[str, str]]:
     """The set-aside table's current snapshot id and properties, from its metadata JSON."""
-    import json
-
     path = _moved(metadata, f"{origin}/{WAREHOUSE}", (aside / WAREHOUSE).as_uri())
     data = json.loads(Path(unquote(path.removeprefix("file://"))).read_text())
     current = data.get("current-snapshot-id")

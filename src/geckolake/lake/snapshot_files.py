@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 
+from geckolake.lake.backends import CATALOG_FILE
 from geckolake.lake.duckdb_access import new_duckdb
 from geckolake.lake.location import LakeSpec
 from geckolake.lake.sql import quote_ident, quote_literal, quote_qualified
@@ -35,8 +36,6 @@ LAYERS = ("bronze", "silver", "gold", "ops")
 
 if TYPE_CHECKING:
     import duckdb
-
-CATALOG_FILE = "catalog.db"
 
 # Iceberg primitive type -> DuckDB type, for the typed empty view of a table without data.
 _DUCKDB_TYPES = {
