@@ -6,25 +6,28 @@ with the SQLite catalog this module finds the same files PyIceberg's ``scan().pl
 
     catalog.db row (metadata_location: the atomic snapshot pointer, read once per table)
     → metadata JSON (current snapshot, current schema)
-    → manifest list → manifests (Avro, read by ``pyiceberg.manifest``, which needs neither PyArrow nor a catalog)
+    → manifest list → manifests (Avro container files, read with fastavro)
     → live data files → DuckDB ``read_parquet`` views
 
 so a reader sees whole snapshots exactly as before. Anything it does not expect (delete files, a
 file that is not local) makes it return None, and the caller takes the full PyIceberg path.
+
+The manifests are read with fastavro rather than ``pyiceberg.manifest``: the latter imports
+PyIceberg's expression parser and, through its Avro reader, ``pyiceberg.table`` (≈ 140 ms of a
+≈ 400 ms ``geckolake sql``), where fastavro imports in ≈ 20 ms. Only the fields every Iceberg
+format version has are read: a manifest's ``content`` and a data file's ``content`` (absent in
+format v1: data) and ``file_path``, and an entry's ``status`` (2: deleted).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
-
-from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 
 from geckolake.lake.backends import CATALOG_FILE
 from geckolake.lake.duckdb_access import new_duckdb
@@ -50,6 +53,11 @@ _DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",
     "timestamptz": "TIMESTAMPTZ",
 }
+
+
+# Iceberg's content codes (data, not deletes) and a manifest entry's status code for a removed file.
+_DATA = 0
+_DELETED = 2
 
 
 class _Unsupported(Exception):
@@ -122,17 +130,16 @@ def _table_files(metadata_location: str) -> tuple[list[tuple[str, str]], list[st
     if snapshot_id in (None, -1):
         return columns, []
     snapshot = next(s for s in metadata["snapshots"] if s["snapshot-id"] == snapshot_id)
-    from pyiceberg.manifest import DataFileContent, ManifestContent, read_manifest_list
-
-    io = _LocalFileIO()
     files = []
-    for manifest in read_manifest_list(io.new_input(snapshot["manifest-list"])):
-        if manifest.content != ManifestContent.DATA:
+    for manifest in _avro_records(snapshot["manifest-list"]):
+        if manifest.get("content", _DATA) != _DATA:
             raise _Unsupported("delete files")
-        for entry in manifest.fetch_manifest_entry(io, discard_deleted=True):
-            if entry.data_file.content != DataFileContent.DATA:
+        for entry in _avro_records(manifest["manifest_path"]):
+            if entry["status"] == _DELETED:
+                continue
+            if entry["data_file"].get("content", _DATA) != _DATA:
                 raise _Unsupported("delete files")
-            files.append(_local(entry.data_file.file_path))
+            files.append(_local(entry["data_file"]["file_path"]))
     return columns, files
 
 
@@ -161,28 +168,12 @@ def _local(location: str) -> str:
     return unquote(parsed.path) if parsed.scheme else location
 
 
-class _LocalInput(InputFile):
-    def __len__(self) -> int:
-        return os.path.getsize(self.location)
+def _avro_records(location: str) -> Iterator[dict[str, Any]]:
+    """The records of a local Avro container file (a manifest list or a manifest)."""
+    import fastavro
 
-    def exists(self) -> bool:
-        return os.path.exists(self.location)
-
-    def open(self, seekable: bool = True) -> InputStream:
-        return open(self.location, "rb")  # the Avro reader closes it
-
-
-class _LocalFileIO(FileIO):
-    """Reads local files; the light path never writes."""
-
-    def new_input(self, location: str) -> InputFile:
-        return _LocalInput(_local(location))
-
-    def new_output(self, location: str) -> OutputFile:
-        raise _Unsupported("writing")
-
-    def delete(self, location: str | InputFile | OutputFile) -> None:
-        raise _Unsupported("deleting")
+    with open(_local(location), "rb") as f:
+        yield from fastavro.reader(f)  # type: ignore[misc]
 
 
 Unsupported = _Unsupported
