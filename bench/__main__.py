@@ -3,6 +3,7 @@
     python -m bench                 # all
     python -m bench replay_throughput simulator_throughput   # some
     python -m bench versus          # W0 side by side with dlt, the bare loop, the import floor
+    python -m bench versus_next_day # the next day after W0, incremental, side by side with dlt
 
 Prints every result as a JSON line and writes them all to bench/results/latest.json.
 """
@@ -25,6 +26,7 @@ BENCHES = [
     "query_latency",
     "analytics",
     "versus",
+    "versus_next_day",
 ]
 
 

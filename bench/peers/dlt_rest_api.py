@@ -6,7 +6,10 @@ Imports only dlt (and the standard library): this file is executed by the peer's
 * ``base``: the simulator's ``.../api/v3`` URL; ``markets``: the query of each markets page (W0's
   planner output, ``whole_command.spec``); ``chart``: the daily chart window; ``k``: how many coins
   get history (the first ``k`` rows of the markets pages, i.e. the top ``k`` by market cap);
-* ``workdir``: an empty folder for the pipeline's state and the DuckDB file (a fresh lake).
+* ``workdir``: an empty folder for the pipeline's state and the DuckDB file (a fresh lake), or, for
+  a next-day run, the folder of the previous day's run (the same pipeline, loaded again);
+* ``history_write`` (optional): the price-history table's write disposition, ``replace`` (W0's
+  default) or ``merge`` on (coin_id, ts), which a next-day load needs to keep earlier days.
 
 The calls are W0's exactly: the markets pages through a page-number paginator capped at the last
 page, then one ``/coins/{id}/market_chart/range`` per top-``k`` id, resolved from the markets rows
@@ -70,13 +73,16 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
             for t, p in body.get("prices", [])
         ]
 
+    history_write: dict[str, Any] = {"write_disposition": spec.get("history_write", "replace")}
+    if history_write["write_disposition"] == "merge":
+        history_write["primary_key"] = ["coin_id", "ts"]
     charts = rest_api_resources({
         "client": client,
         "resources": [
             top_coins,
             {
                 "name": "price_history",
-                "write_disposition": "replace",
+                **history_write,
                 "include_from_parent": ["id"],
                 "endpoint": {
                     "path": "coins/{id}/market_chart/range",
