@@ -1,6 +1,6 @@
 # One deployed geckolake job (deploy.jobs.RUNNERS): its least-privilege role, its log group and its
 # compute — a Glue 5.0 job (runtime "glue") or a Lambda function from the job image ("lambda").
-# Both call geckolake.deploy.entry, which runs the same flow as the CLI.
+# Both call geckolake.deploy.entry (geckolake's one Glue entry point), which runs the same flow as the CLI.
 
 variable "name_prefix" { type = string }
 variable "job" { type = string }
@@ -50,6 +50,15 @@ variable "glue_security_configuration" {
 variable "workers" {
   type    = number
   default = 2
+}
+variable "engine" {
+  description = "Glue: where silver and gold are computed, passed as --engine (duckdb on the driver, spark on the job's Spark)."
+  type        = string
+  default     = "duckdb"
+  validation {
+    condition     = contains(["duckdb", "spark"], var.engine)
+    error_message = "engine: duckdb or spark."
+  }
 }
 variable "timeout_minutes" {
   type    = number
@@ -230,6 +239,7 @@ resource "aws_glue_job" "this" {
   default_arguments = merge(
     {
       "--geckolake-job"                    = var.job
+      "--engine"                           = var.engine
       "--metrics-namespace"                = var.metrics_namespace
       "--additional-python-modules"        = var.wheel_location
       "--enable-continuous-cloudwatch-log" = "true"
@@ -295,7 +305,11 @@ output "arn" {
 }
 output "log_group" { value = aws_cloudwatch_log_group.this.name }
 output "glue" {
-  description = "Glue version and retries (null for a Lambda job)."
-  value       = local.glue ? { version = aws_glue_job.this[0].glue_version, max_retries = aws_glue_job.this[0].max_retries } : null
+  description = "Glue version, retries and engine (null for a Lambda job)."
+  value = local.glue ? {
+    version     = aws_glue_job.this[0].glue_version
+    max_retries = aws_glue_job.this[0].max_retries
+    engine      = aws_glue_job.this[0].default_arguments["--engine"]
+  } : null
 }
 output "reads_api_key" { value = var.reads_api_key }
