@@ -78,8 +78,8 @@ run "real_aws_defaults" {
     error_message = "Glue 5.0; retries declared in the state machine only"
   }
   assert {
-    condition     = alltrue([for j in module.glue_job : j.glue.engine == "duckdb"])
-    error_message = "every Glue job computes on DuckDB unless glue_engines says spark"
+    condition     = alltrue([for j in module.glue_job : j.glue.engine == "duckdb" && j.glue.formats == "" && j.glue.spark_conf == ""])
+    error_message = "every Glue job computes on DuckDB (no Iceberg jars, no Spark catalog) unless glue_engines says spark"
   }
   assert {
     condition     = join(",", sort([for k, j in merge(module.glue_job, module.lambda_job) : k if j.reads_api_key])) == "markets,prices,run"
@@ -120,6 +120,11 @@ run "optional_analytics_and_email" {
   assert {
     condition     = module.glue_job["replay"].glue.engine == "spark" && module.glue_job["run"].glue.engine == "duckdb"
     error_message = "glue_engines selects the spark engine per job (--engine)"
+  }
+  assert {
+    condition = module.glue_job["replay"].glue.formats == "iceberg" && strcontains(module.glue_job["replay"].glue.spark_conf,
+    "spark.sql.catalog.geckolake.warehouse=${local.lake_uri}/warehouse")
+    error_message = "a spark job gets Glue's Iceberg and a Spark catalog named as the lake's on its warehouse"
   }
   assert {
     condition     = module.analytics.redshift_workgroup != "" && module.analytics.quicksight_dataset != ""
