@@ -10,8 +10,8 @@ defaults), run one job of ``deploy.jobs`` and publish its metrics (``deploy.clou
   ``--AWS_*`` pair becomes an environment variable first; ``--engine duckdb|spark`` says where silver
   and gold are computed (``spark``: on the Glue job's own Spark, ``[transform] spark_master =
   "cluster"``; absent: as the settings say, DuckDB by default); ``--lock-wait-seconds`` is how long
-  the job waits for a locked lake; ``--JOB_NAME`` (Glue's) names the Spark application; Glue's other
-  arguments are ignored. The script ``deploy/aws/jobs/glue_entry.py`` calls
+  the job waits for a locked lake; ``--JOB_NAME`` (Glue's) is logged; Glue's other arguments are
+  ignored. The script ``deploy/aws/jobs/glue_entry.py`` calls
   ``glue_main(sys.argv[1:])`` and exits with its code if not 0.
 * Lambda: ``geckolake.deploy.entry.handler``, the event ``{"job": "prices"}``, settings from the
   function's environment (``GECKOLAKE_METRICS_NAMESPACE`` for the namespace).
