@@ -16,7 +16,7 @@ $(UV):
 # Bytecode is compiled once here: a shell with PYTHONDONTWRITEBYTECODE=1 (this project's CI machine
 # sets it) would otherwise recompile geckolake and its dependencies in every process (~3 s each).
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --python $(PYTHON) --extra dev --extra aws --extra postgres --extra spark --compile-bytecode
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra dev --extra aws --extra postgres --extra spark --extra spark-iceberg --compile-bytecode
 	$(BIN)/python -m compileall -q src
 	@touch $@
 

@@ -174,6 +174,8 @@ module "glue_job" {
   glue_security_configuration = aws_glue_security_configuration.jobs.name
   dead_letter_arn             = module.monitoring.dead_letter_arn
   workers                     = lookup(var.glue_workers, each.key, 2)
+  engine                      = lookup(var.glue_engines, each.key, "duckdb")
+  iceberg_warehouse           = "${local.lake_uri}/warehouse"
   timeout_minutes             = lookup(var.glue_timeout_minutes, each.key, 60)
   log_retention_days          = var.log_retention_days
 }

@@ -80,6 +80,20 @@ variable "glue_workers" {
   default     = { run = 2, forecast = 2, check = 2, replay = 2, maintenance = 2 }
 }
 
+variable "glue_engines" {
+  description = "Where each Glue job computes silver and gold (its --engine): duckdb on the driver, or spark on the job's own Spark (run, replay). Jobs not named use duckdb."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for engine in values(var.glue_engines) : contains(["duckdb", "spark"], engine)])
+    error_message = "glue_engines: each value is duckdb or spark."
+  }
+  validation {
+    condition     = alltrue([for job in keys(var.glue_engines) : contains(["run", "forecast", "check", "replay", "maintenance"], job)])
+    error_message = "glue_engines: keys are Glue jobs (run, forecast, check, replay, maintenance)."
+  }
+}
+
 variable "glue_timeout_minutes" {
   description = "Timeout of each Glue job run, minutes."
   type        = map(number)

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ops",),
     ("ingest",),
     ("flows",),
-    ("cli", "dashboard", "deploy", "jobs", "__init__"),
+    ("cli", "dashboard", "deploy", "__init__"),
 ]
 RANK = {part: i for i, layer in enumerate(LAYERS) for part in layer}
 

@@ -78,6 +78,10 @@ run "real_aws_defaults" {
     error_message = "Glue 5.0; retries declared in the state machine only"
   }
   assert {
+    condition     = alltrue([for j in module.glue_job : j.glue.engine == "duckdb" && j.glue.formats == "" && j.glue.spark_conf == ""])
+    error_message = "every Glue job computes on DuckDB (no Iceberg jars, no Spark catalog) unless glue_engines says spark"
+  }
+  assert {
     condition     = join(",", sort([for k, j in merge(module.glue_job, module.lambda_job) : k if j.reads_api_key])) == "markets,prices,run"
     error_message = "only the jobs that call CoinGecko may read the key parameter"
   }
@@ -111,6 +115,16 @@ run "optional_analytics_and_email" {
     quicksight_principal_arn = "arn:aws:quicksight:eu-west-1:111122223333:group/default/analysts"
     alert_email              = "ops@example.com"
     realtime_enabled         = false
+    glue_engines             = { replay = "spark" }
+  }
+  assert {
+    condition     = module.glue_job["replay"].glue.engine == "spark" && module.glue_job["run"].glue.engine == "duckdb"
+    error_message = "glue_engines selects the spark engine per job (--engine)"
+  }
+  assert {
+    condition = module.glue_job["replay"].glue.formats == "iceberg" && strcontains(module.glue_job["replay"].glue.spark_conf,
+    "spark.sql.catalog.geckolake.warehouse=${local.lake_uri}/warehouse")
+    error_message = "a spark job gets Glue's Iceberg and a Spark catalog named as the lake's on its warehouse"
   }
   assert {
     condition     = module.analytics.redshift_workgroup != "" && module.analytics.quicksight_dataset != ""

@@ -25,6 +25,8 @@ from geckolake.flows.schedule import JOBS
 from geckolake.quality.runner import CheckReport
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from geckolake.config import Settings
 
 # RunResult statuses after which the CLI exits non-zero (partial = 3 is a success for a job).
@@ -79,12 +81,23 @@ RUNNERS: dict[str, Callable[[Settings], Any]] = {
 }
 
 
-def runner(name: str) -> Callable[[Settings], Any]:
-    """The flow of the deployed job ``name``.
+# The jobs whose flow computes on a SparkSession handed to it (engine spark). Without one, a flow on
+# the spark engine takes the cluster's own session (``spark_master = "cluster"``: Glue's).
+ON_SESSION: dict[str, Callable[[Settings, SparkSession], Any]] = {
+    "replay": lambda settings, spark: replay(settings, spark=spark),
+}
+
+
+def runner(name: str, spark: SparkSession | None = None) -> Callable[[Settings], Any]:
+    """The flow of the deployed job ``name``; with ``spark``, on that session when the job computes
+    on one (``ON_SESSION``), the session left running.
 
     Raises:
         ConfigError: no such job.
     """
     if name not in RUNNERS:
         raise ConfigError(f"unknown job {name!r}", hint=f"one of: {', '.join(sorted(RUNNERS))}")
+    if spark is not None and name in ON_SESSION:
+        on_session = ON_SESSION[name]
+        return lambda settings: on_session(settings, spark)
     return RUNNERS[name]

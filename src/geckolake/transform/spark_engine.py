@@ -30,6 +30,7 @@ from geckolake.lake.catalog import Lake
 from geckolake.lake.duckdb_access import local_path
 from geckolake.lake.tables import all_tables
 from geckolake.lake.write import conform
+from geckolake.transform import spark_iceberg
 from geckolake.transform.dialect import to_spark
 from geckolake.transform.merge import SILVER_INPUTS, dedup_portable, filtered_sql
 from geckolake.transform.recovery import log_merged
@@ -210,6 +211,8 @@ class _Rebuild:
 
     def __init__(self, spark: SparkSession, lake: Lake, report: TransformReport) -> None:
         self.spark, self.lake, self.report = spark, lake, report
+        # The session's Iceberg catalog for this lake, if it has one: then Spark commits (spark_iceberg).
+        self.iceberg = spark_iceberg.lake_catalog(spark, lake)
 
     def write(self, name: str, frame: DataFrame) -> None:
         """Replace table ``name`` with ``frame``'s rows, in one commit.
@@ -218,6 +221,10 @@ class _Rebuild:
         ``WRITE_CHUNK_ROWS`` rows, unless one partition alone is more), each written while the next
         is collected, so the driver never holds a large table at once.
         """
+        if self.iceberg is not None:  # Spark commits itself, no rows through the driver
+            written_by_spark = spark_iceberg.replace(self.spark, self.iceberg, self.lake, name, frame)
+            self.report.rows[name] = self.report.rewritten[name] = written_by_spark
+            return
         schema = self.lake.arrow_schema(name)
         partition = all_tables()[name].partition
         cached = partition is not None and not frame.is_cached

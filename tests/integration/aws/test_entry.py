@@ -1,5 +1,5 @@
-"""The deployed jobs' entry point: Glue parameters, the lake lock between concurrent jobs, metrics.
-No AWS: the flows are replaced by stand-ins and CloudWatch by a recorder."""
+"""The deployed jobs' entry point: the lake lock between concurrent jobs, metrics (its parameters:
+tests/unit/deploy/test_glue_args.py). No AWS: the flows are replaced by stand-ins and CloudWatch by a recorder."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ import pytest
 
 from geckolake.deploy import entry, jobs
 from geckolake.errors import LakeLocked
-
-
-def test_a_glue_job_reads_its_job_and_settings_from_its_parameters() -> None:
-    argv = [
-        "--JOB_ID", "j_1", "--geckolake-job", "run", "--GECKOLAKE_LAKE", "s3://b/lake",
-        "--metrics-namespace", "Ns", "--job-bookmark-option", "job-bookmark-disable", "--enable-metrics",
-        "--COINGECKO_BASE_URL", "http://sim", "--lock-wait-seconds", "30",
-    ]  # fmt: skip
-    args = entry.parse_glue_args(argv)
-    assert args == entry.GlueArgs(
-        "run", "Ns", {"GECKOLAKE_LAKE": "s3://b/lake", "COINGECKO_BASE_URL": "http://sim"}, entry.OnLocked(30.0)
-    )
 
 
 class Clock:

@@ -25,7 +25,7 @@ from tests.e2e.support import Cli, base_env, tree_fingerprint
 
 from geckolake import flows
 from geckolake.config import Settings
-from geckolake.jobs import glue
+from geckolake.deploy import entry
 from geckolake.lake.catalog import open_lake
 from geckolake.lake.tables import all_tables
 from geckolake.simulator import SimulatorConfig, running_simulator
@@ -159,8 +159,14 @@ def test_the_glue_job_replays_on_its_session_like_duckdb(
     monkeypatch.chdir(lake.parent)  # no geckolake.toml there
     # partitioned tables collected to the driver a few partitions at a time, as on a large lake
     monkeypatch.setattr(spark_engine, "WRITE_CHUNK_ROWS", 300)
-    argv = ["--JOB_NAME", "geckolake-replay", "--TempDir", "s3://unused", "--lake", str(lake), "--command", "replay"]
-    assert glue.main([*argv, "--as-of", NOW.isoformat()], spark=spark) == 0
+    # the deployed Glue entry point, as Glue calls it, with --engine spark and this module's session;
+    # the settings Glue would pass as --GECKOLAKE_* parameters are set in the environment directly
+    # (monkeypatch undoes them), and no AWS is here: the metrics are not sent
+    for key, value in {"GECKOLAKE_LAKE": str(lake), "GECKOLAKE_AS_OF": NOW.isoformat()}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    argv = ["--JOB_NAME", "geckolake-replay", "--TempDir", "s3://unused", "--geckolake-job", "replay"]
+    assert entry.glue_main([*argv, "--engine", "spark"], environ={}, spark=spark) == 0
     assert differences(on_duckdb, snapshot(lake)) == []
     # the engines are interchangeable on an existing lake: DuckDB again, same tables
     flows.replay(Settings(lake=lake, as_of=NOW))

@@ -1,6 +1,6 @@
 # One deployed geckolake job (deploy.jobs.RUNNERS): its least-privilege role, its log group and its
 # compute — a Glue 5.0 job (runtime "glue") or a Lambda function from the job image ("lambda").
-# Both call geckolake.deploy.entry, which runs the same flow as the CLI.
+# Both call geckolake.deploy.entry (geckolake's one Glue entry point), which runs the same flow as the CLI.
 
 variable "name_prefix" { type = string }
 variable "job" { type = string }
@@ -51,6 +51,25 @@ variable "workers" {
   type    = number
   default = 2
 }
+variable "engine" {
+  description = "Glue: where silver and gold are computed, passed as --engine (duckdb on the driver, spark on the job's Spark)."
+  type        = string
+  default     = "duckdb"
+  validation {
+    condition     = contains(["duckdb", "spark"], var.engine)
+    error_message = "engine: duckdb or spark."
+  }
+}
+variable "iceberg_warehouse" {
+  description = "The lake's Iceberg warehouse (s3://…/warehouse): where Spark's own Iceberg catalog writes when engine = spark."
+  type        = string
+  default     = ""
+}
+variable "catalog_name" {
+  description = "The lake's catalog name (GECKOLAKE_CATALOG_NAME): Spark's Iceberg catalog must bear it to be chosen."
+  type        = string
+  default     = "geckolake"
+}
 variable "timeout_minutes" {
   type    = number
   default = 30
@@ -76,6 +95,20 @@ locals {
   lake_objs = "${var.lake_bucket_arn}/${var.lake_prefix}"
   log_group = local.glue ? "/aws-glue/${local.name}" : "/aws/lambda/${local.name}"
   catalog   = "arn:${var.partition}:glue:${var.region}:${var.account_id}"
+  # engine = spark: Glue's Iceberg (--datalake-formats) and a Spark catalog on the Glue Data Catalog
+  # named as the lake's, so Spark commits the rebuilt tables itself (geckolake.transform.spark_iceberg).
+  # Glue takes one --conf parameter; further settings ride in its value, as Glue documents.
+  spark_catalog = "spark.sql.catalog.${var.catalog_name}"
+  spark_arguments = var.engine == "spark" ? {
+    "--datalake-formats" = "iceberg"
+    "--conf" = join(" --conf ", [
+      "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+      "${local.spark_catalog}=org.apache.iceberg.spark.SparkCatalog",
+      "${local.spark_catalog}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+      "${local.spark_catalog}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+      "${local.spark_catalog}.warehouse=${var.iceberg_warehouse}",
+    ])
+  } : {}
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -230,12 +263,14 @@ resource "aws_glue_job" "this" {
   default_arguments = merge(
     {
       "--geckolake-job"                    = var.job
+      "--engine"                           = var.engine
       "--metrics-namespace"                = var.metrics_namespace
       "--additional-python-modules"        = var.wheel_location
       "--enable-continuous-cloudwatch-log" = "true"
       "--continuous-log-logGroup"          = local.log_group
       "--enable-metrics"                   = "true"
     },
+    local.spark_arguments,
     { for k, v in var.environment : "--${k}" => v },
   )
 }
@@ -295,7 +330,13 @@ output "arn" {
 }
 output "log_group" { value = aws_cloudwatch_log_group.this.name }
 output "glue" {
-  description = "Glue version and retries (null for a Lambda job)."
-  value       = local.glue ? { version = aws_glue_job.this[0].glue_version, max_retries = aws_glue_job.this[0].max_retries } : null
+  description = "Glue version, retries and engine (null for a Lambda job)."
+  value = local.glue ? {
+    version     = aws_glue_job.this[0].glue_version
+    max_retries = aws_glue_job.this[0].max_retries
+    engine      = aws_glue_job.this[0].default_arguments["--engine"]
+    formats     = lookup(aws_glue_job.this[0].default_arguments, "--datalake-formats", "")
+    spark_conf  = lookup(aws_glue_job.this[0].default_arguments, "--conf", "")
+  } : null
 }
 output "reads_api_key" { value = var.reads_api_key }

@@ -1,1 +1,0 @@
-"""Entry points for jobs a cluster runs (AWS Glue): they parse the cluster's arguments and call the flows."""
