@@ -132,8 +132,7 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
         result = flows.replay(settings, spark=session)
         log.info("replayed %d raw files in %.1fs: %s", result.files, result.seconds, result.rows)
     else:
-        # A run's batches are merged by DuckDB in the driver (only replay runs on Spark so far).
-        outcome = flows.run(settings)
+        outcome = flows.run(settings, spark=session)  # each batch merged on the job's session
         log.info("run %s: %s", outcome.run_id, outcome.status)
         return EXIT_CODES.get(outcome.status, 1)  # the CLI's codes: 3 = partial, the next run finishes
     return 0
