@@ -14,6 +14,7 @@ Real components only: the simulator, the CLI in a subprocess, one local SparkSes
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pytest
 from pyiceberg.expressions import EqualTo
-from tests.e2e.support import Cli, base_env
+from tests.e2e.support import FETCH_TIME_KEYED, Cli, base_env
 from tests.spark_support import Snapshot, differences, needs_java, snapshot
 
 from geckolake import flows
@@ -53,27 +54,37 @@ def _settings(lake: Path, url: str, now: datetime, engine: str) -> Settings:
 
 
 def _runs(lake: Path) -> list[dict[str, int]]:
-    """The rows each run of ``lake`` recorded, oldest first (API call counts aside)."""
+    """The rows each run of ``lake`` recorded, oldest first. Not silver.trending's: keyed by the fetch's
+    wall-clock hour, a second run adds a list or replaces one as an hour passed between them or not."""
     runs = open_lake(lake, read_only=True).read("ops.pipeline_runs").to_pylist()
-    return [json.loads(r["rows_json"]) for r in sorted(runs, key=lambda r: r["started_at"])]
+    rows = [json.loads(r["rows_json"]) for r in sorted(runs, key=lambda r: r["started_at"])]
+    return [{k: v for k, v in r.items() if k not in FETCH_TIME_KEYED} for r in rows]
 
 
 @pytest.fixture(scope="module")
-def lakes(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession) -> dict[str, Path]:
+def url() -> Iterator[str]:
+    with running_simulator(SimulatorConfig(port=0, coins=30, plan="pro", now=DAY2, seed=11)) as base_url:
+        yield base_url
+
+
+def _cli(lake: Path, url: str) -> Cli:
+    lake.parent.mkdir(parents=True)
+    return Cli(lake, url, {**base_env(lake, url, DAY1), **SPARK_ENV})
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory: pytest.TempPathFactory, url: str, spark: SparkSession) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("run-engines")
     lakes = {name: root / name / "lake" for name in ("a", "b", "c")}
-    with running_simulator(SimulatorConfig(port=0, coins=30, plan="pro", now=DAY2, seed=11)) as url:
-        # (a) DuckDB, then Spark on the module's session (as a Glue job or a notebook passes theirs)
-        assert flows.run(_settings(lakes["a"], url, DAY1, "duckdb")).status == "succeeded"
-        assert flows.run(_settings(lakes["a"], url, DAY2, "spark"), spark=spark).status == "succeeded"
-        # (b) Spark as a user runs it, then DuckDB
-        lakes["b"].parent.mkdir(parents=True)
-        cli = Cli(lakes["b"], url, {**base_env(lakes["b"], url, DAY1), **SPARK_ENV})
-        cli("run", "--engine", "spark", *FLAGS, check=True, timeout=300)
-        assert flows.run(_settings(lakes["b"], url, DAY2, "duckdb")).status == "succeeded"
-        # (c) DuckDB twice: the reference
-        for now in (DAY1, DAY2):
-            assert flows.run(_settings(lakes["c"], url, now, "duckdb")).status == "succeeded"
+    # (a) DuckDB, then Spark on the module's session (as a Glue job or a notebook passes theirs)
+    assert flows.run(_settings(lakes["a"], url, DAY1, "duckdb")).status == "succeeded"
+    assert flows.run(_settings(lakes["a"], url, DAY2, "spark"), spark=spark).status == "succeeded"
+    # (b) Spark as a user runs it, then DuckDB
+    _cli(lakes["b"], url)("run", "--engine", "spark", *FLAGS, check=True, timeout=300)
+    assert flows.run(_settings(lakes["b"], url, DAY2, "duckdb")).status == "succeeded"
+    # (c) DuckDB twice: the reference
+    for now in (DAY1, DAY2):
+        assert flows.run(_settings(lakes["c"], url, now, "duckdb")).status == "succeeded"
     return lakes
 
 
@@ -110,3 +121,17 @@ def test_re_applying_a_batch_on_spark_changes_nothing(lakes: dict[str, Path], sp
     report = apply_batch(lake, bronze, None, engine=SparkEngine(spark))
     assert report.rows["gold.coin_daily"] > 0 and report.first_day is not None
     assert differences(before, snapshot(lakes["a"])) == []
+
+
+def test_without_java_a_spark_run_fails_in_one_line_before_bronze(tmp_path: Path, url: str) -> None:
+    lake = tmp_path / "nojava" / "lake"
+    proc = _cli(lake, url)("run", "--engine", "spark", *FLAGS, JAVA_HOME="/nonexistent-java")
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: Spark could not start") and last.endswith("Spark needs Java 17 on PATH or JAVA_HOME")
+    # the session starts before the first commit appends anything; the run is recorded as failed
+    opened = open_lake(lake, read_only=True)
+    assert {
+        s.name: s.rows for s in opened.table_stats() if s.name.split(".")[0] in ("bronze", "silver", "gold") and s.rows
+    } == {}
+    assert [r["status"] for r in opened.read("ops.pipeline_runs").to_pylist()] == ["failed"]
