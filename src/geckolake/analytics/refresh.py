@@ -30,7 +30,7 @@ from geckolake.analytics import categories, correlations, market, movers, risk, 
 from geckolake.analytics.series import LOOKBACK_DAYS, Series, iter_series, load_daily, month_of
 from geckolake.config import AnalyticsSettings
 from geckolake.lake.catalog import Lake, isin
-from geckolake.transform.engine import Engine, SparkEngine
+from geckolake.transform.engine import Engine, SparkEngine, spark_failures
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ def refresh_analytics(
     if isinstance(engine, SparkEngine) and first is None:
         from geckolake.analytics.spark_risk import risk_on_spark  # imports PySpark
 
-        data = risk_on_spark(engine.session, lake, frame, config.risk_free_rate)
+        session = engine.session
+        with spark_failures():
+            data = risk_on_spark(session, lake, frame, config.risk_free_rate)
     else:
         data = risk.risk_table(series, first, config.risk_free_rate, lake.arrow_schema("gold.coin_risk"))
     rows["gold.coin_risk"] = _write(lake, "gold.coin_risk", data, first)

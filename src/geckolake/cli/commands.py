@@ -102,7 +102,7 @@ def _plan(settings: Settings, ids: list[str]) -> None:
 
 
 @app.command()
-@command(settings=SCOPE)
+@command(settings=(*SCOPE, "engine"))
 def run(
     settings: Settings,
     ids: IdsOpt = None,
@@ -111,6 +111,10 @@ def run(
     """Fetch from CoinGecko (or COINGECKO_BASE_URL) and update raw, bronze, silver and gold.
 
     Keyless public plan by default; COINGECKO_DEMO_API_KEY or COINGECKO_PRO_API_KEY select demo/pro.
+
+    With --engine spark, each batch is merged into silver and gold by Spark (one local session for the
+    run, started at its first commit; pip install 'geckolake[spark]', Java 17). The engines give the
+    same tables: runs on either may follow each other on one lake.
 
     Exit codes: 0 = all planned work done (404s for delisted coins count as answers); 1 = error or
     gated (little or nothing published); 3 = partial (transient failures left for the next run);

@@ -85,6 +85,7 @@ RUNNERS: dict[str, Callable[[Settings], Any]] = {
 # the spark engine takes the cluster's own session (``spark_master = "cluster"``: Glue's).
 ON_SESSION: dict[str, Callable[[Settings, SparkSession], Any]] = {
     "replay": lambda settings, spark: replay(settings, spark=spark),
+    "run": lambda settings, spark: run(settings, command="run", spark=spark),
 }
 
 

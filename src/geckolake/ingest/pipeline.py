@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from geckolake.config import Settings
     from geckolake.lake.catalog import Lake
     from geckolake.quality.gate import Snapshots
+    from geckolake.transform.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -200,10 +201,12 @@ class Run:
         command: str = "run",
         overlap: bool = True,
         lake: Lake | None = None,
+        engine: Engine | None = None,
     ) -> None:
         """``overlap=False`` commits each batch before fetching the next (the order of old; for tests).
 
         ``lake``: the lake, when the caller has opened it already (else opened at the first commit).
+        ``engine``: merges the batches and computes the analytics' Spark part (None: DuckDB).
         """
         self.settings = settings
         self.client = client
@@ -226,6 +229,7 @@ class Run:
         self.ledger = TaskLedger(self.run_id, command, lambda: self.client.stats)
         self.overlap = overlap
         self._commits: Committer | None = None  # while execute() runs
+        self.engine = engine
 
     # --- fetching -------------------------------------------------------------------------------
     async def _fetch(self, requests: list[ApiRequest], phase: str) -> tuple[list[Fetched], list[Failed]]:
@@ -316,7 +320,7 @@ class Run:
         bronze, q = batch.bronze, batch.quarantine
         landed_rows = 0
         if bronze or q is not None:
-            report = apply_batch(lake, bronze, q)
+            report = apply_batch(lake, bronze, q, engine=self.engine)
             for name, n in report.rows.items():
                 self.result.rows[name] = self.result.rows.get(name, 0) + n
             for name, n in report.filtered.items():  # bronze rows a silver model's rule left out
@@ -446,7 +450,11 @@ class Run:
 
         with self.ledger.task("analytics", count_calls=False) as task:
             refreshed = refresh_analytics(
-                self.lake, since=self._analytics_since, full=self._analytics_full, config=s.analytics
+                self.lake,
+                since=self._analytics_since,
+                full=self._analytics_full,
+                config=s.analytics,
+                engine=self.engine,
             )
             task.rows_out = sum(refreshed.values())
         for name, n in refreshed.items():

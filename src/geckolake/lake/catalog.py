@@ -231,9 +231,10 @@ class Lake:
 
     # -- query access --------------------------------------------------------------------------
 
-    def data_files(self, name: str) -> list[str]:
-        """Locations (URIs) of the Parquet files of the current snapshot of ``name``."""
-        return _files_of(self.table(name))
+    def data_files(self, name: str, row_filter: BooleanExpression = AlwaysTrue()) -> list[str]:
+        """Locations (URIs) of the Parquet files of the current snapshot of ``name`` that may hold rows
+        matching ``row_filter`` (a partition filter prunes to that partition's files)."""
+        return _files_of(self.table(name), row_filter)
 
     def read_files(self, name: str, files: Iterable[str]) -> list[pa.Table]:
         """The content of data files of ``name`` (URIs from :meth:`data_files`), read through its FileIO."""
@@ -286,8 +287,8 @@ class Lake:
         return hashlib.sha256(f"{name}|{','.join(cols)}|{n}|{total}".encode()).hexdigest()
 
 
-def _files_of(table: Table) -> list[str]:
-    return [task.file.file_path for task in table.scan().plan_files()]
+def _files_of(table: Table, row_filter: BooleanExpression = AlwaysTrue()) -> list[str]:
+    return [task.file.file_path for task in table.scan(row_filter=row_filter).plan_files()]
 
 
 def _fs_path(table: Table, location: str) -> tuple[pafs.FileSystem, str]:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import duckdb
 
 # gold.coin_daily columns that coin_daily_returns.sql computes from the previous day's close.
-_RETURN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+RETURN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("return_1d", pa.float64()),
     ("log_return_1d", pa.float64()),
     ("quality", pa.string()),
@@ -26,7 +26,7 @@ _RETURN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 
 def with_null_returns(rows: pa.Table) -> pa.Table:
     """coin_daily.sql rows with the columns coin_daily_returns.sql fills in, still null."""
-    for name, typ in _RETURN_COLUMNS:
+    for name, typ in RETURN_COLUMNS:
         if name not in rows.column_names:
             rows = rows.append_column(name, pa.nulls(rows.num_rows, typ))
     return rows

@@ -2,7 +2,7 @@
 
 Both run the same SQL models (``transform/silver``, ``transform/gold``; what each declares is read
 from its header by ``registry``) in DuckDB over Arrow and commit through PyIceberg, one commit per
-table written. A rebuild may also run on Spark (``engine``: the same model files, transpiled by
+table written. Both may also run on Spark (``engine``: the same model files, transpiled by
 ``dialect``), committing through the same writer:
 
 * bronze tables are appended;
@@ -18,31 +18,50 @@ applying batches one by one gives the same silver and gold as one rebuild over a
 
 This module is the public entry; the work is done in:
 
-==================  ===============================================================================
-``incremental``     ``apply_batch`` and the incremental gold recompute
-``rebuild``         ``rebuild_all``, chunked by month and coin id in bounded memory
-``merge``           silver merges and the per-key dedup both share
-``returns``         gold.coin_daily's returns (they need the previous day's close)
-``recovery``        ``ops.transform_log``: bronze left unmerged by an interrupted run
-``live_prices``     ``silver.live_prices``, merged by the prices poll rather than by a run's batches
-``report``          ``TransformReport``
-``registry``        the models and their headers (grain, key, partition, inputs, merge)
-``dialect``         the models' SQL transpiled to Spark (SQLGlot plus our function mappings)
-``engine``          the engines (``duckdb``, ``spark``) and their factory ``open_engine``
-``spark_engine``    ``rebuild_all`` on Spark
-==================  ===============================================================================
+=====================  ============================================================================
+``incremental``        ``apply_batch`` on DuckDB and the incremental gold recompute
+``batch_scope``        what a batch touches (groups, months, days) and the SQL both engines run on it
+``rebuild``            ``rebuild_all``, chunked by month and coin id in bounded memory
+``merge``              silver merges and the per-key dedup both share
+``returns``            gold.coin_daily's returns (they need the previous day's close)
+``recovery``           ``ops.transform_log``: bronze left unmerged by an interrupted run
+``live_prices``        ``silver.live_prices``, merged by the prices poll rather than by a run's batches
+``report``             ``TransformReport``
+``registry``           the models and their headers (grain, key, partition, inputs, merge)
+``dialect``            the models' SQL transpiled to Spark (SQLGlot plus our function mappings)
+``engine``             the engines (``duckdb``, ``spark``) and their factory ``open_engine``
+``spark_engine``       ``rebuild_all`` on Spark
+``spark_incremental``  ``apply_batch`` on Spark
+=====================  ============================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+
+import pyarrow as pa
 
 from geckolake.lake.catalog import Lake
 from geckolake.transform.engine import DuckDBEngine, Engine, open_engine
-from geckolake.transform.incremental import apply_batch
 from geckolake.transform.report import TransformReport
 
 __all__ = ["Engine", "TransformReport", "apply_batch", "open_engine", "rebuild_all"]
+
+
+def apply_batch(
+    lake: Lake, bronze: Mapping[str, pa.Table], quarantine: pa.Table | None, *, engine: Engine | None = None
+) -> TransformReport:
+    """Append a parsed batch to bronze and merge it into silver and gold on ``engine`` (None: DuckDB).
+
+    ``bronze`` maps endpoint names ("coins_markets", "market_chart", ...) to tables with the bronze
+    schemas; ``quarantine`` holds rejected records. Both engines give the same tables, so they may
+    take turns on one lake; re-applying the same batch changes no silver or gold content.
+
+    Raises:
+        LakeError: a table is missing or data does not fit its schema.
+        TerminalError: a Spark job failed.
+    """
+    return (engine or DuckDBEngine()).apply_batch(lake, bronze, quarantine)
 
 
 def rebuild_all(lake: Lake, *, exclude_runs: Collection[str] = (), engine: Engine | None = None) -> TransformReport:

@@ -49,6 +49,8 @@ SQL_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     # size(NULL) is NULL, as DuckDB's array_length (Spark's legacy answer is -1)
     "spark.sql.legacy.sizeOfNull": "false",
+    # a batch's groups go from the driver to Spark through Arrow (from_arrow), not row by row
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 SESSION_CONF: dict[str, str] = {**SQL_CONF, "spark.ui.showConsoleProgress": "false"}
 # A local session only: one machine needs few shuffle partitions (Spark's 200 cost more than the
@@ -152,12 +154,25 @@ def spark_schema(schema: pa.Schema) -> Any:
 def read_table(spark: SparkSession, lake: Lake, name: str) -> DataFrame:
     """The current content of table ``name`` as a DataFrame: the Parquet files of its current snapshot,
     read with the table's schema (files written before a column was added read it as null)."""
+    return read_files(spark, lake, name, lake.data_files(name))
+
+
+def read_files(spark: SparkSession, lake: Lake, name: str, files: Collection[str]) -> DataFrame:
+    """Data files of table ``name`` (URIs from ``Lake.data_files``) as a DataFrame, with the table's schema."""
     schema = spark_schema(lake.arrow_schema(name))
-    # local files as paths; s3:// as is (Glue and EMR read it; plain Spark needs fs.s3.impl set to S3A)
-    files = [local_path(f) for f in lake.data_files(name)]
     if not files:
         return spark.createDataFrame([], schema)
-    return spark.read.schema(schema).parquet(*files)
+    # local files as paths; s3:// as is (Glue and EMR read it; plain Spark needs fs.s3.impl set to S3A)
+    return spark.read.schema(schema).parquet(*(local_path(f) for f in files))
+
+
+def from_arrow(spark: SparkSession, table: pa.Table) -> DataFrame:
+    """A small Arrow table of the driver (a batch's touched groups) as a DataFrame."""
+    schema = spark_schema(table.schema)
+    if int(spark.version.split(".")[0]) >= 4:  # Spark 4 takes Arrow itself
+        return spark.createDataFrame(table, schema)  # type: ignore[arg-type,unused-ignore]
+    # Spark 3.5: through pandas, converted by Arrow (spark.sql.execution.arrow.pyspark.enabled, SQL_CONF)
+    return spark.createDataFrame(table.to_pandas(), schema)
 
 
 def to_arrow(frame: DataFrame, schema: pa.Schema, name: str) -> pa.Table:

@@ -10,24 +10,18 @@ tests are skipped and say so.
 from __future__ import annotations
 
 import json
-import logging
-import math
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import pytest
 from tests.e2e.support import Cli, base_env, tree_fingerprint
+from tests.spark_support import Snapshot, differences, needs_java, snapshot
 
 from geckolake import flows
 from geckolake.config import Settings
 from geckolake.deploy import entry
 from geckolake.lake.catalog import open_lake
-from geckolake.lake.tables import all_tables
 from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.transform import spark_engine
 
@@ -35,17 +29,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-JAVA = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin")) if os.environ.get("JAVA_HOME") else None
-JAVA = JAVA or shutil.which("java")
-needs_java = pytest.mark.skipif(
-    JAVA is None, reason="Java is missing: the Spark engine needs Java 17 (java on PATH or JAVA_HOME)"
-)
 # Spark on this module's shared 2 cores: 2 threads, few shuffle partitions.
 SPARK_ENV = {"GECKOLAKE_TRANSFORM": '{"spark_master": "local[2]"}'}
-# Floats: the same formulas in another order of operations (ln, sums inside Spark's aggregates)
-# may differ in the last bits; 1e-9 relative, and 1e-15 absolute for values that are ~0 (returns).
-REL, ABS = 1e-9, 1e-15
-Snapshot = dict[str, pa.Table]
 
 
 @pytest.fixture(scope="module")
@@ -69,67 +54,9 @@ def cli(lake: Path) -> Cli:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    if JAVA is None:
-        pytest.skip("Java is missing: the Spark engine needs Java 17 (java on PATH or JAVA_HOME)")
-    from geckolake.transform.spark_engine import build_session
-
-    logging.getLogger("py4j").setLevel(logging.WARNING)  # its goodbyes at exit go to closed streams
-    session = build_session("local[2]", app_name="geckolake-tests")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
-
-
-def snapshot(lake: Path) -> Snapshot:
-    opened = open_lake(lake, read_only=True)
-    names = [n for n in all_tables() if n.split(".")[0] in ("silver", "gold")]
-    return {n: opened.read(n) for n in names}
-
-
-@pytest.fixture(scope="module")
 def on_duckdb(cli: Cli, lake: Path) -> Snapshot:
     cli("replay", "--engine", "duckdb", check=True)
     return snapshot(lake)
-
-
-def _plain(value: Any) -> Any:
-    """Lists, maps (as sorted pairs) and structs as tuples, comparable and hashable."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _plain(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_plain(v) for v in value)
-    return value
-
-
-def _sorted_rows(table: pa.Table, key: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    rows = [tuple(_plain(v) for v in r.values()) for r in table.to_pylist()]
-    at = [table.column_names.index(k) for k in key] if key else []
-    # by key when the table has one (floats that differ in the last bit must not reorder rows)
-    return sorted(rows, key=lambda r: repr(tuple(r[i] for i in at)) if at else repr(r))
-
-
-def differences(a: Snapshot, b: Snapshot) -> list[str]:
-    """Every cell that differs between ``a`` and ``b`` beyond the float tolerance (at most 5 per table)."""
-    out: list[str] = []
-    for name in a:
-        ta, tb = a[name], b[name]
-        if ta.num_rows != tb.num_rows:
-            out.append(f"{name}: {ta.num_rows} rows vs {tb.num_rows}")
-            continue
-        key = all_tables()[name].key
-        found = 0
-        for ra, rb in zip(_sorted_rows(ta, key), _sorted_rows(tb, key), strict=True):
-            for column, x, y in zip(ta.column_names, ra, rb, strict=True):
-                same = (
-                    math.isclose(x, y, rel_tol=REL, abs_tol=ABS)
-                    if isinstance(x, float) and isinstance(y, float)
-                    else x == y
-                )
-                if not same and found < 5:
-                    out.append(f"{name}.{column}: {x!r} vs {y!r}")
-                    found += 1
-    return out
 
 
 @pytest.mark.slow
@@ -178,7 +105,7 @@ def test_without_java_the_spark_replay_fails_in_one_line_and_leaves_the_lake(cli
     proc = cli("replay", "--engine", "spark", JAVA_HOME="/nonexistent-java")  # Spark's launcher uses it first
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: Spark could not start") and last.endswith("Spark needs Java 17 on PATH or JAVA_HOME")
+    assert last.startswith("error: the spark engine needs Java, and none was found") and "--engine duckdb" in last
     assert tree_fingerprint(lake / "warehouse") == before
 
 

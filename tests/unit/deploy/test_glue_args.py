@@ -72,6 +72,7 @@ def test_engine_spark_computes_on_the_clusters_session_and_duckdb_pins_duckdb(
 def test_a_given_session_goes_to_the_jobs_that_compute_on_one() -> None:
     session = object()  # runner only closes over it; no flow runs here
     assert jobs.runner("replay", spark=session) is not jobs.RUNNERS["replay"]  # type: ignore[arg-type]
+    assert jobs.runner("run", spark=session) is not jobs.RUNNERS["run"]  # type: ignore[arg-type]
     assert jobs.runner("forecast", spark=session) is jobs.RUNNERS["forecast"]  # type: ignore[arg-type]
     assert jobs.runner("replay") is jobs.RUNNERS["replay"]
     with pytest.raises(ConfigError, match="unknown job 'nope'"):

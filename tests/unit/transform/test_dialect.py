@@ -12,6 +12,7 @@ from sqlglot import exp
 from geckolake.lake import duckdb_access
 from geckolake.lake.duckdb_access import new_duckdb
 from geckolake.lake.tables import all_tables
+from geckolake.transform import batch_scope
 from geckolake.transform.dialect import SPARK_FUNCTIONS, to_spark, untranslated
 from geckolake.transform.merge import dedup_portable, winner_order
 from geckolake.transform.registry import Model, models
@@ -89,3 +90,18 @@ def test_the_portable_dedup_keeps_the_same_rows_in_duckdb() -> None:
     got = con.sql(dedup_portable("SELECT * FROM rows", ("k",), schema)).fetchall()
     # same fetch, same file: the values decide (greatest first, nulls last)
     assert sorted(got) == [("a", 3.0, 2, "x", "p"), ("b", 2.0, 1, "y", "q")]
+
+
+BATCH_SQL = {
+    "prices": batch_scope.PRICES_SQL,
+    "snapshots": batch_scope.SNAPSHOTS_SQL,
+    "merged_gold": batch_scope.MERGED_GOLD_SQL,
+    **{f"fresh_{m}": batch_scope.fresh_sql(m) for m in batch_scope.GOLD_MODELS},
+}
+
+
+@pytest.mark.parametrize("sql", BATCH_SQL.values(), ids=list(BATCH_SQL))
+def test_a_batchs_shared_sql_transpiles_with_nothing_left_for_duckdb_only(sql: str) -> None:
+    assert untranslated(sql) == set()
+    assert NOT_SPARK.findall(to_spark(sql).upper()) == []
+    assert _spark_anonymous(to_spark(sql)) <= OURS
