@@ -20,7 +20,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.integration.spark.test_parity import JAVA, NOW, Snapshot, differences, snapshot
+from tests.integration.spark.test_parity import NOW
+from tests.spark_support import JAVA, Snapshot, differences, snapshot
 
 from geckolake import flows
 from geckolake.config import Settings
