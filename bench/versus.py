@@ -5,6 +5,9 @@ for 2,000 coins in 8 pages + 365 days of daily history for the top 100 = 108 cal
 run by each command as a whole process:
 
 * ``geckolake``: ``.venv/bin/geckolake run`` (empty lake → bronze, silver, gold, analytics, checks);
+* ``geckolake-spark``: the same with ``--engine spark`` (each batch merged on a local Spark session,
+  ``local[*]``, started at the first batch): the distributed engine a user could pick instead, on
+  the same work (left out when no Java is found);
 * ``dlt``: dlt's ``rest_api`` source into DuckDB, in dlt's own virtualenv (``bench/peers``), the
   same calls; it lands the rows and stops there (no gold, analytics or checks);
 * ``bare``: one ``httpx.Client`` loop making the same calls, bodies kept in memory
@@ -22,7 +25,7 @@ dlt and the bare loop in every round.
 Reported as JSON lines: per command the median, min and max of each figure; per pair the median of
 the per-round ratios (both ran in the same round, so load swings on a shared machine largely
 cancel), its min–max and the ratio of the medians. A markdown table goes to stderr.
-Knobs: BENCH_VERSUS_ROUNDS, BENCH_VERSUS_COMMANDS (default ``geckolake,dlt,bare,floor``),
+Knobs: BENCH_VERSUS_ROUNDS, BENCH_VERSUS_COMMANDS (default ``geckolake,geckolake-spark,dlt,bare,floor``),
 BENCH_VERSUS_DLT_FORMAT (``parquet``, dlt's fast loader files, default; ``default`` for dlt's own
 default, INSERT statements).
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -56,8 +60,8 @@ from bench.whole_command import (
 from geckolake.simulator import SimulatorConfig, running_simulator
 
 TARGETS = {("geckolake", "dlt"): 0.4}  # issue 18: W0 wall ≤ 0.4 × dlt's in the same run
-COMMANDS = ("geckolake", "dlt", "bare", "floor")
-CALLING = ("geckolake", "dlt", "bare")  # the commands that make W0's calls (the floor makes none)
+COMMANDS = ("geckolake", "geckolake-spark", "dlt", "bare", "floor")
+CALLING = ("geckolake", "geckolake-spark", "dlt", "bare")  # the commands that make W0's calls (the floor makes none)
 
 Command = Callable[[str], tuple[list[str], dict[str, str]]]  # a fresh work folder -> argv, env
 
@@ -67,6 +71,9 @@ def commands(url: str, dlt_format: str | None) -> dict[str, Command]:
 
     def geckolake(work: str) -> tuple[list[str], dict[str, str]]:
         return [str(GECKOLAKE), "run"], geckolake_env(url, str(Path(work) / "lake"))
+
+    def geckolake_spark(work: str) -> tuple[list[str], dict[str, str]]:
+        return [str(GECKOLAKE), "run", "--engine", "spark"], geckolake_env(url, str(Path(work) / "lake"))
 
     def dlt(work: str) -> tuple[list[str], dict[str, str]]:
         python = peers.ensure(peers.DLT)
@@ -79,7 +86,7 @@ def commands(url: str, dlt_format: str | None) -> dict[str, Command]:
     def floor(work: str) -> tuple[list[str], dict[str, str]]:
         return [sys.executable, "-c", FLOOR_IMPORTS], child_env()
 
-    return {"geckolake": geckolake, "dlt": dlt, "bare": bare, "floor": floor}
+    return {"geckolake": geckolake, "geckolake-spark": geckolake_spark, "dlt": dlt, "bare": bare, "floor": floor}
 
 
 def calls_since_reset(root: str) -> dict[str, dict[str, int]]:
@@ -101,10 +108,15 @@ def markdown(
     for name, s in summaries.items():
         w = s["wall_s"]
         cpu = s["cpu_user_s"]["median"] + s["cpu_sys_s"]["median"]
+        # A command whose children outlive its waits (PySpark's JVM): their share, sampled, shown apart.
+        extra_cpu = s.get("descendants_cpu_s", {}).get("median", 0.0)
+        tree_rss = s.get("tree_peak_rss_mib", {}).get("median", 0.0)
+        cpu_txt = f" + JVM/children {extra_cpu:.2f}" if extra_cpu > 0.05 else ""
+        rss_txt = f" (tree {tree_rss:.0f})" if tree_rss > 1.05 * s["peak_rss_mib"]["median"] else ""
         lines.append(
             f"| {name} | {w['median']:.2f} ({w['min']:.2f}–{w['max']:.2f}) | {cpu:.2f} "
-            f"({s['cpu_user_s']['median']:.2f} + {s['cpu_sys_s']['median']:.2f}) | "
-            f"{s['peak_rss_mib']['median']:.0f} | {s['calls']['median']:.0f} |"
+            f"({s['cpu_user_s']['median']:.2f} + {s['cpu_sys_s']['median']:.2f}){cpu_txt} | "
+            f"{s['peak_rss_mib']['median']:.0f}{rss_txt} | {s['calls']['median']:.0f} |"
         )
     lines += [
         "",
@@ -122,7 +134,8 @@ def markdown(
 
 def main() -> None:
     rounds = int(os.environ.get("BENCH_VERSUS_ROUNDS", "5"))
-    names = [c for c in os.environ.get("BENCH_VERSUS_COMMANDS", ",".join(COMMANDS)).split(",") if c]
+    default = [c for c in COMMANDS if c != "geckolake-spark" or shutil.which("java") or os.environ.get("JAVA_HOME")]
+    names = [c for c in os.environ.get("BENCH_VERSUS_COMMANDS", ",".join(default)).split(",") if c]
     fmt = os.environ.get("BENCH_VERSUS_DLT_FORMAT", "parquet")
     dlt_format = None if fmt == "default" else fmt
     if "dlt" in names:
@@ -172,7 +185,8 @@ def main() -> None:
     }  # fmt: skip
     for n, s in summaries.items():
         runs = [r[n].as_dict() for r in results]
-        for field, unit in (("wall_s", "s"), ("cpu_user_s", "s"), ("cpu_sys_s", "s"), ("peak_rss_mib", "MiB")):
+        for field, unit in (("wall_s", "s"), ("cpu_user_s", "s"), ("cpu_sys_s", "s"), ("peak_rss_mib", "MiB"),
+                            ("tree_peak_rss_mib", "MiB"), ("descendants_cpu_s", "s")):  # fmt: skip
             emit("versus", field, s[field]["median"], unit, command=n, min=round(s[field]["min"], 4),
                  max=round(s[field]["max"], 4), runs=[r[field] for r in runs], **params)  # fmt: skip
         emit("versus", "calls", s["calls"]["median"], "calls", command=n, **params)

@@ -76,3 +76,25 @@ def test_a_peer_lives_in_its_own_venv_under_bench() -> None:
     assert peers.DLT.venv.parent.name == ".peers"
     assert peers.DLT.script_path.is_file()
     assert all("==" in r for r in peers.DLT.requirements)  # pinned: figures are comparable run to run
+
+
+# A child that starts a grandchild and exits without waiting for it (as PySpark leaves its JVM):
+# the grandchild allocates 150 MiB, does a fixed amount of work, and signals when done.
+_GRANDCHILD = (
+    "import pathlib, sys; x = bytearray(150 * 2**20); x[::4096] = b'1' * len(x[::4096]); "
+    "sum(i * i for i in range(4_000_000)); pathlib.Path(sys.argv[1]).write_text('done')"
+)
+_CHILD = (
+    "import os, subprocess, sys, time; flag = sys.argv[1]; "
+    f"subprocess.Popen([sys.executable, '-c', {_GRANDCHILD!r}, flag]); "
+    "[time.sleep(0.02) for _ in iter(lambda: os.path.exists(flag), True)]; time.sleep(0.3); os._exit(0)"
+)
+
+
+def test_a_grandchild_never_waited_for_is_sampled_apart(tmp_path: object) -> None:
+    flag = os.path.join(str(tmp_path), "flag")
+    sample, _ = run_measured([sys.executable, "-c", _CHILD, flag], os.environ)
+    # wait4's CPU is the child's alone (it only waited); the sampler saw the grandchild's memory and work
+    assert sample.cpu_s < 0.1
+    assert sample.tree_peak_rss_mib >= 150
+    assert sample.descendants_cpu_s > 0.1
