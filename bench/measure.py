@@ -41,8 +41,9 @@ class Sample:
 
     @property
     def cpu_s(self) -> float:
-        """User + system CPU: on a shared machine steadier than wall time (waiting for a core is not in it)."""
-        return self.cpu_user_s + self.cpu_sys_s
+        """User + system CPU, the descendants it never waited for included (a JVM): on a shared machine
+        steadier than wall time (waiting for a core is not in it)."""
+        return self.cpu_user_s + self.cpu_sys_s + self.descendants_cpu_s
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
