@@ -40,6 +40,7 @@ from geckolake.lake.backends import CATALOG_FILE, build_catalog, lake_filesystem
 from geckolake.lake.duckdb_access import new_duckdb, register_view
 from geckolake.lake.location import LakeSpec, lake_spec
 from geckolake.lake.sql import quote_ident
+from geckolake.lake.table_cache import TableCache
 from geckolake.lake.tables import LAYERS, LINEAGE_COLUMNS, TableDef, all_tables
 from geckolake.lake.write import BUG_HINT, conform, partition_column, write_parts
 
@@ -79,6 +80,10 @@ class Lake:
         self.catalog = catalog
         self.defs: dict[str, TableDef] = all_tables()
         self._fs: tuple[pafs.FileSystem, str] | None = None
+        # Loaded tables reused while the catalog still points at them (local SQLite catalog only).
+        self._cache: TableCache | None = None
+        if spec.catalog == "sqlite" and spec.is_local:
+            self._cache = TableCache(spec.root / CATALOG_FILE, spec.catalog_name)
 
     @property
     def location(self) -> str:
@@ -125,8 +130,11 @@ class Lake:
         Raises:
             LakeError: no such table.
         """
+        ident = self.ident(name)
         try:
-            return self.catalog.load_table(self.ident(name))
+            if self._cache is not None:
+                return self._cache.get(ident, lambda: self.catalog.load_table(ident))
+            return self.catalog.load_table(ident)
         except (NoSuchTableError, NoSuchNamespaceError) as e:
             raise LakeError(
                 f"no table {name} in the lake {self.location}",
@@ -208,6 +216,8 @@ class Lake:
                 raise LakeError(f"unknown layer {ns!r}", hint=f"use one of {', '.join(LAYERS)}")
             for ident in self.catalog.list_tables(self.spec.namespace(ns)):
                 self.catalog.purge_table(ident)
+        if self._cache is not None:
+            self._cache.clear()
         _create_tables(self.catalog, self.spec, [d for d in self.defs.values() if d.namespace in layers])
 
     def table_stats(self) -> list[TableStat]:
@@ -259,8 +269,8 @@ class Lake:
             names = sorted({t.lower() for t in tables if t.partition(".")[0].lower() in LAYERS})
         for name in names:
             try:
-                table = self.catalog.load_table(self.ident(name))
-            except (NoSuchTableError, NoSuchNamespaceError):
+                table = self.table(name)
+            except LakeError:
                 if tables is None:
                     raise
                 continue
