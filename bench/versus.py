@@ -37,7 +37,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,6 +132,60 @@ def markdown(
     return "\n".join(lines)
 
 
+Once = Callable[[str, str], tuple[Sample, dict[str, dict[str, int]]]]  # (command, fresh folder) -> cost, calls
+
+
+def rounds_of(
+    names: list[str], rounds: int, once: Once, tmp: str
+) -> Iterator[tuple[int, dict[str, Sample], dict[str, dict[str, dict[str, int]]]]]:
+    """After one untimed warm-up of each command (bytecode cache; checks each works), ``rounds``
+    rounds of every command once, A B C… in even rounds and …C B A in odd ones, each in a fresh
+    folder under ``tmp``: yields the round's number, costs and calls per endpoint by command."""
+    for name in names:
+        once(name, os.path.join(tmp, f"warm-{name}"))
+    for i in range(rounds):
+        row: dict[str, Sample] = {}
+        seen_by: dict[str, dict[str, dict[str, int]]] = {}
+        for name in order_for_round(names, i):
+            row[name], seen_by[name] = once(name, os.path.join(tmp, f"r{i}-{name}"))
+        yield i, row, seen_by
+
+
+def report(
+    bench: str,
+    names: list[str],
+    results: list[dict[str, Sample]],
+    params: dict[str, object],
+    targets: dict[tuple[str, str], float] | None = None,
+) -> None:
+    """Emit each command's medians (min, max, every round) and each pair's per-round ratios as JSON
+    lines named ``bench``, and log the markdown table. A pair in ``targets`` carries its wall-ratio
+    target and whether the median met it."""
+    summaries = {n: summarise([r[n] for r in results]) for n in names}
+    for n, s in summaries.items():
+        runs = [r[n].as_dict() for r in results]
+        for field, unit in (("wall_s", "s"), ("cpu_user_s", "s"), ("cpu_sys_s", "s"), ("peak_rss_mib", "MiB"),
+                            ("tree_peak_rss_mib", "MiB"), ("descendants_cpu_s", "s")):  # fmt: skip
+            emit(bench, field, s[field]["median"], unit, command=n, min=round(s[field]["min"], 4),
+                 max=round(s[field]["max"], 4), runs=[r[field] for r in runs], **params)  # fmt: skip
+        emit(bench, "calls", s["calls"]["median"], "calls", command=n, **params)
+    ratios: dict[str, dict[str, float]] = {}
+    cpu_ratios: dict[str, dict[str, float]] = {}
+    for a, b in [(a, b) for a in names for b in names if names.index(a) < names.index(b)]:
+        for field in ("wall_s", "cpu_s", "peak_rss_mib"):
+            r = pair_ratios(results, a, b, field)
+            if field == "wall_s":
+                ratios[f"{a}/{b}"] = r
+            elif field == "cpu_s":
+                cpu_ratios[f"{a}/{b}"] = r
+            target = (targets or {}).get((a, b)) if field == "wall_s" else None
+            verdict = {} if target is None else {"target": target, "met": r["median"] <= target}
+            emit(bench, f"ratio_{field}", r["median"], "ratio", pair=f"{a}/{b}", min=round(r["min"], 4),
+                 max=round(r["max"], 4), ratio_of_medians=round(r["ratio_of_medians"], 4), **verdict,
+                 **params)  # fmt: skip
+    log(markdown(summaries, ratios, cpu_ratios))
+
+
 def main() -> None:
     rounds = int(os.environ.get("BENCH_VERSUS_ROUNDS", "5"))
     default = [c for c in COMMANDS if c != "geckolake-spark" or shutil.which("java") or os.environ.get("JAVA_HOME")]
@@ -160,13 +214,7 @@ def main() -> None:
             return replace(sample, calls=calls), seen
 
         httpx.post(root + "/__reset")
-        for name in names:  # untimed warm-up: fills the bytecode cache, checks each command works
-            once(name, os.path.join(tmp, f"warm-{name}"))
-        for i in range(rounds):
-            row: dict[str, Sample] = {}
-            seen_by: dict[str, dict[str, dict[str, int]]] = {}
-            for name in order_for_round(names, i):
-                row[name], seen_by[name] = once(name, os.path.join(tmp, f"r{i}-{name}"))
+        for i, row, seen_by in rounds_of(names, rounds, once, tmp):
             calling = [n for n in names if n in CALLING]
             for n in calling[1:]:
                 if seen_by[n] != seen_by[calling[0]]:
@@ -177,39 +225,16 @@ def main() -> None:
                 per_endpoint = seen_by[calling[0]]
             results.append(row)
             log(f"round {i}: " + ", ".join(f"{n} {row[n].wall_s:.2f}s/{row[n].calls} calls" for n in names))
-    summaries = {n: summarise([r[n] for r in results]) for n in names}
     params = {
         "workload": "W0", "coins": COINS, "history_coins": HISTORY_COINS, "history_days": HISTORY_DAYS,
         "rounds": rounds, "calls_per_endpoint": per_endpoint, "dlt_loader_file_format": fmt,
         "dlt_requirements": list(peers.DLT.requirements), "dlt_rows": dlt_rows,
     }  # fmt: skip
-    for n, s in summaries.items():
-        runs = [r[n].as_dict() for r in results]
-        for field, unit in (("wall_s", "s"), ("cpu_user_s", "s"), ("cpu_sys_s", "s"), ("peak_rss_mib", "MiB"),
-                            ("tree_peak_rss_mib", "MiB"), ("descendants_cpu_s", "s")):  # fmt: skip
-            emit("versus", field, s[field]["median"], unit, command=n, min=round(s[field]["min"], 4),
-                 max=round(s[field]["max"], 4), runs=[r[field] for r in runs], **params)  # fmt: skip
-        emit("versus", "calls", s["calls"]["median"], "calls", command=n, **params)
-    ratios: dict[str, dict[str, float]] = {}
-    cpu_ratios: dict[str, dict[str, float]] = {}
-    pairs = [(a, b) for a in names for b in names if names.index(a) < names.index(b)]
-    for a, b in pairs:
-        for field in ("wall_s", "cpu_s", "peak_rss_mib"):
-            r = pair_ratios(results, a, b, field)
-            if field == "wall_s":
-                ratios[f"{a}/{b}"] = r
-            elif field == "cpu_s":
-                cpu_ratios[f"{a}/{b}"] = r
-            target = TARGETS.get((a, b)) if field == "wall_s" else None
-            verdict = {} if target is None else {"target": target, "met": r["median"] <= target}
-            emit("versus", f"ratio_{field}", r["median"], "ratio", pair=f"{a}/{b}", min=round(r["min"], 4),
-                 max=round(r["max"], 4), ratio_of_medians=round(r["ratio_of_medians"], 4), **verdict,
-                 **params)  # fmt: skip
+    report("versus", names, results, params, TARGETS)
     # Airbyte's connector: arithmetic, not a run (one coin per connection, one call per coin-day).
     air = peers.airbyte_calls(HISTORY_COINS, HISTORY_DAYS, sum(per_endpoint.get("/coins/markets", {}).values()))
     emit("versus", "airbyte_history_calls", air["history_stream_calls"], "calls", command="airbyte",
          markets="no markets stream", **air)  # fmt: skip
-    log(markdown(summaries, ratios, cpu_ratios))
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ from pathlib import Path
 import httpx
 
 from bench import peers
-from bench.common import child_env, emit, log
-from bench.measure import Sample, order_for_round, pair_ratios, run_measured, summarise
-from bench.versus import calls_since_reset, markdown
+from bench.common import child_env, log
+from bench.measure import Sample, run_measured
+from bench.versus import calls_since_reset, report, rounds_of
 from bench.whole_command import COINS, GECKOLAKE, HISTORY_COINS, HISTORY_DAYS, NOW, geckolake_env, spec
 from geckolake.simulator import SimulatorConfig, running_simulator
 
@@ -102,42 +102,19 @@ def main() -> None:
             seen = calls_since_reset(root2)
             return replace(sample, calls=sum(sum(v.values()) for v in seen.values())), seen
 
-        for name in names:  # untimed warm-up (bytecode cache; checks each command works)
-            once(name, os.path.join(tmp, f"warm-{name}"))
-        for i in range(rounds):
-            row: dict[str, Sample] = {}
-            seen_by: dict[str, dict[str, dict[str, int]]] = {}
-            for name in order_for_round(names, i):
-                row[name], seen_by[name] = once(name, os.path.join(tmp, f"r{i}-{name}"))
+        for i, row, seen_by in rounds_of(names, rounds, once, tmp):
             counts = {n: {ep: sum(v.values()) for ep, v in seen_by[n].items()} for n in names}
             if len({json.dumps(c, sort_keys=True) for c in counts.values()}) > 1:
                 raise SystemExit(f"round {i}: the next-day calls differ per endpoint: {counts}")
             per_endpoint = seen_by
             results.append(row)
             log(f"round {i}: " + ", ".join(f"{n} {row[n].wall_s:.2f}s/{row[n].calls} calls" for n in names))
-    summaries = {n: summarise([r[n] for r in results]) for n in names}
     params = {
         "workload": "W0 next day", "coins": COINS, "history_coins": HISTORY_COINS, "history_days": HISTORY_DAYS,
         "rounds": rounds, "calls_per_endpoint": per_endpoint.get(names[0], {}),
         "dlt_requirements": list(peers.DLT.requirements), "dlt_rows": outputs.get("dlt"),
     }  # fmt: skip
-    for n, s in summaries.items():
-        for field, unit in (("wall_s", "s"), ("cpu_user_s", "s"), ("cpu_sys_s", "s"), ("peak_rss_mib", "MiB")):
-            emit("versus_next_day", field, s[field]["median"], unit, command=n, min=round(s[field]["min"], 4),
-                 max=round(s[field]["max"], 4), runs=[getattr(r[n], field) for r in results], **params)  # fmt: skip
-        emit("versus_next_day", "calls", s["calls"]["median"], "calls", command=n, **params)
-    ratios: dict[str, dict[str, float]] = {}
-    cpu_ratios: dict[str, dict[str, float]] = {}
-    for a, b in [(a, b) for a in names for b in names if names.index(a) < names.index(b)]:
-        for field in ("wall_s", "cpu_s", "peak_rss_mib"):
-            r = pair_ratios(results, a, b, field)
-            if field == "wall_s":
-                ratios[f"{a}/{b}"] = r
-            elif field == "cpu_s":
-                cpu_ratios[f"{a}/{b}"] = r
-            emit("versus_next_day", f"ratio_{field}", r["median"], "ratio", pair=f"{a}/{b}", min=round(r["min"], 4),
-                 max=round(r["max"], 4), ratio_of_medians=round(r["ratio_of_medians"], 4), **params)  # fmt: skip
-    log(markdown(summaries, ratios, cpu_ratios))
+    report("versus_next_day", names, results, params)
 
 
 if __name__ == "__main__":
