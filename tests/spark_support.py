@@ -1,4 +1,5 @@
-"""Shared by the Spark tests: is Java there, and silver and gold compared across engines and lakes.
+"""Shared by the Spark tests: is Java there, a two-day simulator lake, and silver and gold compared
+across engines and lakes.
 
 Floats: the same formulas in another order of operations (ln, sums inside Spark's aggregates) may
 differ in the last bits; 1e-9 relative, and 1e-15 absolute for values that are ~0 (returns).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,11 @@ import pyarrow as pa
 import pytest
 from tests.e2e.support import FETCH_TIME_KEYED
 
+from geckolake import flows
+from geckolake.config import Settings
 from geckolake.lake.catalog import open_lake
 from geckolake.lake.tables import all_tables
+from geckolake.simulator import SimulatorConfig, running_simulator
 
 JAVA = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin")) if os.environ.get("JAVA_HOME") else None
 JAVA = JAVA or shutil.which("java")
@@ -25,6 +30,23 @@ NO_JAVA = "Java is missing: the Spark engine needs Java 17 (java on PATH or JAVA
 needs_java = pytest.mark.skipif(JAVA is None, reason=NO_JAVA)
 REL, ABS = 1e-9, 1e-15
 Snapshot = dict[str, pa.Table]
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def two_day_lake(
+    root: Path, *, listed: int, coins: int, history_coins: int, history_days: int, hourly_days: int
+) -> Path:
+    """A lake at ``root`` from two daily runs a day apart (seed 7, as of ``NOW``; history, hourly points,
+    sparklines) and one prices poll: every silver and gold table has rows."""
+    with running_simulator(SimulatorConfig(port=0, coins=listed, plan="pro", now=NOW, seed=7)) as url:
+        for now in (NOW - timedelta(days=1), NOW):
+            settings = Settings(
+                lake=root, base_url=url, plan="pro", rate_per_min=60000, coins=coins, history_coins=history_coins,
+                history_days=history_days, hourly_days=hourly_days, as_of=now,
+            )  # fmt: skip
+            assert flows.run(settings).status == "succeeded"
+        assert flows.prices(settings).status == "succeeded"
+    return root
 
 
 def snapshot(lake: Path, *, lineage: bool = True) -> Snapshot:

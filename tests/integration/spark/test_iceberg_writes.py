@@ -16,19 +16,16 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.integration.spark.test_parity import NOW
-from tests.spark_support import JAVA, Snapshot, differences, snapshot
+from tests.spark_support import JAVA, NOW, Snapshot, differences, snapshot, two_day_lake
 
 from geckolake import flows
 from geckolake.config import Settings
 from geckolake.errors import ConfigError
 from geckolake.lake.catalog import open_lake
 from geckolake.lake.tables import all_tables
-from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.transform import spark_iceberg
 
 
@@ -64,15 +61,7 @@ print(json.dumps(result.rows))
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two small daily runs a day apart and one prices poll (every silver and gold table has rows)."""
     root = tmp_path_factory.mktemp("iceberg") / "lake"
-    with running_simulator(SimulatorConfig(port=0, coins=20, plan="pro", now=NOW, seed=7)) as url:
-        for now in (NOW - timedelta(days=1), NOW):
-            settings = Settings(
-                lake=root, base_url=url, plan="pro", rate_per_min=60000, coins=15, history_coins=4,
-                history_days=30, hourly_days=2, as_of=now,
-            )  # fmt: skip
-            assert flows.run(settings).status == "succeeded"
-        assert flows.prices(settings).status == "succeeded"
-    return root
+    return two_day_lake(root, listed=20, coins=15, history_coins=4, history_days=30, hourly_days=2)
 
 
 # The rebuild's tables: every silver table and the gold models. gold.coin_risk (computed on Spark per

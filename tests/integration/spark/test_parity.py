@@ -10,25 +10,22 @@ tests are skipped and say so.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from tests.e2e.support import Cli, base_env, tree_fingerprint
-from tests.spark_support import Snapshot, differences, needs_java, snapshot
+from tests.spark_support import NOW, Snapshot, differences, needs_java, snapshot, two_day_lake
 
 from geckolake import flows
 from geckolake.config import Settings
 from geckolake.deploy import entry
 from geckolake.lake.catalog import open_lake
-from geckolake.simulator import SimulatorConfig, running_simulator
 from geckolake.transform import spark_engine
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # Spark on this module's shared 2 cores: 2 threads, few shuffle partitions.
 SPARK_ENV = {"GECKOLAKE_TRANSFORM": '{"spark_master": "local[2]"}'}
 
@@ -37,15 +34,7 @@ SPARK_ENV = {"GECKOLAKE_TRANSFORM": '{"spark_master": "local[2]"}'}
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two daily runs a day apart (history, hourly points, sparklines, extras) and one prices poll."""
     root = tmp_path_factory.mktemp("spark") / "lake"
-    with running_simulator(SimulatorConfig(port=0, coins=40, plan="pro", now=NOW, seed=7)) as url:
-        for now in (NOW - timedelta(days=1), NOW):
-            settings = Settings(
-                lake=root, base_url=url, plan="pro", rate_per_min=60000, coins=30, history_coins=8,
-                history_days=60, hourly_days=3, as_of=now,
-            )  # fmt: skip
-            assert flows.run(settings).status == "succeeded"
-        assert flows.prices(settings).status == "succeeded"
-    return root
+    return two_day_lake(root, listed=40, coins=30, history_coins=8, history_days=60, hourly_days=3)
 
 
 @pytest.fixture(scope="module")
