@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -12,15 +11,6 @@ from geckolake.config import KNOWN_STABLECOINS, AnalyticsSettings, Settings, loa
 from geckolake.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No variable of the caller's shell and no ./geckolake.toml leak into a test."""
-    for name in list(os.environ):
-        if name.startswith(("GECKOLAKE_", "COINGECKO_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def _toml(path: Path, text: str) -> Path:
