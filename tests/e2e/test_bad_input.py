@@ -4,9 +4,12 @@ loses nothing."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from tests.e2e.support import Cli, SimFactory, base_env, data_fingerprint, lake_hashes, last_run, tree_fingerprint
@@ -69,6 +72,32 @@ def test_invalid_sql(populated: Cli) -> None:
     line = _one_error_line(populated("sql", "DROP TABLE silver.coins"))
     assert "read-only" in line
     assert tree_fingerprint(populated.lake) == before
+
+
+def _damage_current_manifest_list(lake: Path, namespace: str, table: str) -> None:
+    """Cut the current snapshot's manifest list of ``namespace.table`` in half (a disk or copy gone wrong)."""
+    with sqlite3.connect(lake / "catalog.db") as db:
+        (location,) = db.execute(
+            "SELECT metadata_location FROM iceberg_tables WHERE table_namespace = ? AND table_name = ?",
+            (namespace, table),
+        ).fetchone()
+    metadata = json.loads(Path(urlparse(location).path).read_text())
+    (snapshot,) = [s for s in metadata["snapshots"] if s["snapshot-id"] == metadata["current-snapshot-id"]]
+    manifest_list = Path(urlparse(snapshot["manifest-list"]).path)
+    data = manifest_list.read_bytes()
+    manifest_list.write_bytes(data[: len(data) // 2])
+
+
+def test_a_damaged_manifest_is_one_error_line_and_replay_repairs_it(populated: Cli) -> None:
+    query = "SELECT count(*) AS n FROM gold.coin_daily"
+    rows = populated("sql", "--format", "csv", query, check=True).stdout
+    _damage_current_manifest_list(populated.lake, "gold", "coin_daily")
+    line = _one_error_line(populated("sql", query))
+    assert "gold.coin_daily" in line and "damaged" in line and "geckolake replay" in line
+    # replay drops the table although its files cannot all be listed, and rebuilds it from raw
+    repaired = populated("replay", check=True)
+    assert "dropped gold.coin_daily without deleting its files" in repaired.stderr
+    assert populated("sql", "--format", "csv", query, check=True).stdout == rows
 
 
 def test_wrong_key(tmp_path: Path, simulator: SimFactory) -> None:

@@ -215,7 +215,19 @@ class Lake:
             if ns not in LAYERS:
                 raise LakeError(f"unknown layer {ns!r}", hint=f"use one of {', '.join(LAYERS)}")
             for ident in self.catalog.list_tables(self.spec.namespace(ns)):
-                self.catalog.purge_table(ident)
+                try:
+                    self.catalog.purge_table(ident)
+                except (FileNotFoundError, EOFError, ValueError) as e:
+                    # A missing or damaged metadata file or manifest: purging lists the files to delete
+                    # from them. Drop the table anyway (a rebuild is how such a lake is repaired); its
+                    # old files stay behind as orphans for `geckolake compact` to sweep.
+                    if self.catalog.table_exists(ident):
+                        self.catalog.drop_table(ident)
+                    log.warning(
+                        "dropped %s without deleting its files (its metadata is damaged: %s: %s); "
+                        "`geckolake compact` deletes them once they are older than [maintenance] orphan_min_age_hours",
+                        ".".join(ident), type(e).__name__, str(e)[:200],
+                    )  # fmt: skip
         if self._cache is not None:
             self._cache.clear()
         _create_tables(self.catalog, self.spec, [d for d in self.defs.values() if d.namespace in layers])
@@ -298,7 +310,20 @@ class Lake:
 
 
 def _files_of(table: Table, row_filter: BooleanExpression = AlwaysTrue()) -> list[str]:
-    return [task.file.file_path for task in table.scan(row_filter=row_filter).plan_files()]
+    """The data files of ``table``'s current snapshot that may hold rows matching ``row_filter``.
+
+    Raises:
+        LakeError: a manifest list or manifest of the snapshot is missing or damaged.
+    """
+    try:
+        return [task.file.file_path for task in table.scan(row_filter=row_filter).plan_files()]
+    except (FileNotFoundError, EOFError, ValueError) as e:  # PyIceberg's Avro reader: truncated, not Avro, bad bytes
+        raise LakeError(
+            f"the table {'.'.join(table.name())} cannot be read: a manifest of its current snapshot is missing "
+            f"or damaged ({type(e).__name__}: {str(e)[:200]})",
+            hint="rebuild bronze, silver and gold from the raw files with `geckolake replay`, "
+            "or restore the lake's warehouse folder from a backup",
+        ) from e
 
 
 def _fs_path(table: Table, location: str) -> tuple[pafs.FileSystem, str]:

@@ -123,7 +123,10 @@ def local_snapshots(spec: LakeSpec) -> LocalSnapshots | None:
 
 def _table_files(metadata_location: str) -> tuple[list[tuple[str, str]], list[str]]:
     """The current schema's (column, DuckDB type) pairs and the current snapshot's live data files."""
-    metadata = json.loads(Path(_local(metadata_location)).read_text())
+    try:
+        metadata = json.loads(Path(_local(metadata_location)).read_text())
+    except (OSError, ValueError) as e:  # missing or damaged: the full path reports it
+        raise _Unsupported(f"{metadata_location}: {e}") from e
     schema = next(s for s in metadata["schemas"] if s["schema-id"] == metadata["current-schema-id"])
     columns = [(f["name"], _duckdb_type(f["type"])) for f in schema["fields"]]
     snapshot_id = metadata.get("current-snapshot-id")
@@ -172,8 +175,12 @@ def _avro_records(location: str) -> Iterator[dict[str, Any]]:
     """The records of a local Avro container file (a manifest list or a manifest)."""
     import fastavro
 
-    with open(_local(location), "rb") as f:
-        yield from fastavro.reader(f)  # type: ignore[misc]
+    try:
+        with open(_local(location), "rb") as f:
+            yield from fastavro.reader(f)  # type: ignore[misc]
+    except (OSError, ValueError, EOFError) as e:
+        # A missing or damaged file: the full path reads it again and reports it as the lake's error.
+        raise _Unsupported(f"{location}: {e}") from e
 
 
 Unsupported = _Unsupported
